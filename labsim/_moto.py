@@ -1,0 +1,152 @@
+"""The one place labsim touches moto's internals (layer 0).
+
+moto is pinned to one exact version (see pyproject.toml). Each internal used here has a contract
+test in ``tests/test_moto_contract.py``, so a moto upgrade that moves one fails loudly there, not
+somewhere deep inside a lesson.
+
+Internals relied on:
+- ``moto.mock_aws`` with ``config={"core": {"mock_credentials": False}}``: start/stop and reset of
+  every backend, without moto writing fake keys into ``os.environ`` (labsim.safety supplies them).
+- ``moto.core.models.botocore_stubber.process_request(request)``: serve one botocore request, and
+  ``botocore_stubber.enabled``, which labsim turns off so moto's handler does not serve it twice.
+- ``moto.core.utils.utcnow``: moto's clock; replaced (also where modules imported it by name).
+- ``moto.moto_api._internal.mock_random``: moto's random source (ids, ARNs); seeded per lab.
+- ``moto.backends.get_backend(service)``: the BackendDict of a service.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import sys
+from typing import Any, Callable
+
+import moto
+import moto.core.models as _core_models
+import moto.core.utils as _core_utils
+from moto.moto_api._internal import mock_random
+
+MOTO_VERSION = "5.2.5"
+
+#: Services a lab preloads so the first call in a lesson is not slowed by moto's lazy imports.
+PRELOADED_SERVICES = ("kinesis", "firehose", "s3", "dynamodb", "cloudwatch", "iam", "kms", "sts", "logs")
+
+_original_utcnow: Callable[[], _dt.datetime] = _core_utils.utcnow
+_mock: Any = None
+
+
+def check_version() -> None:
+    if moto.__version__ != MOTO_VERSION:
+        raise ImportError(
+            f"labsim needs moto=={MOTO_VERSION} but moto {moto.__version__} is installed. "
+            f"Reinstall the course's dependencies: python course.py test (or pip install -e .)"
+        )
+
+
+def start(seed: int) -> None:
+    """Start moto with every backend empty, moto's randomness seeded and no env-var credentials."""
+    global _mock
+    if _mock is not None:
+        raise RuntimeError("moto is already started by another lab")
+    for service in PRELOADED_SERVICES:
+        get_backend(service)
+    mock_random.seed(seed)
+    _mock = moto.mock_aws(config={"core": {"mock_credentials": False, "reset_boto3_session": True}})
+    _mock.start(reset=True)
+    # botocore calls *every* before-send handler (it does not stop at the first answer), so moto's
+    # own stubber would serve each request a second time. labsim's router calls
+    # ``process_request`` itself; the stubber's handler is switched off.
+    _core_models.botocore_stubber.enabled = False
+    mock_random.seed(seed)
+
+
+def stop() -> None:
+    global _mock
+    if _mock is None:
+        return
+    try:
+        _mock.stop(remove_data=True)
+    finally:
+        _mock = None
+
+
+def serve(request: Any) -> tuple[int, dict[str, str], Any] | None:
+    """Let moto answer a botocore request; ``None`` if no moto backend matches its URL."""
+    return _core_models.botocore_stubber.process_request(request)
+
+
+def get_backend(service: str) -> Any:
+    """moto's BackendDict for ``service`` (e.g. ``get_backend('kinesis')[account][region]``)."""
+    from moto.backends import get_backend as _get
+
+    return _get(service)  # type: ignore[call-overload]
+
+
+# --- time ------------------------------------------------------------------------------------------
+def patch_time(now: Callable[[], float]) -> None:
+    """Make moto's timestamps follow ``now()`` (epoch seconds)."""
+
+    def lab_utcnow() -> _dt.datetime:
+        return _dt.datetime.fromtimestamp(now(), tz=_dt.timezone.utc).replace(tzinfo=None)
+
+    lab_utcnow.__labsim__ = True  # type: ignore[attr-defined]
+    _replace_everywhere(_current_utcnow(), lab_utcnow)
+
+
+def unpatch_time() -> None:
+    current = _current_utcnow()
+    if current is not _original_utcnow:
+        _replace_everywhere(current, _original_utcnow)
+
+
+def _current_utcnow() -> Callable[[], _dt.datetime]:
+    return _core_utils.utcnow
+
+
+def _replace_everywhere(old: Any, new: Any) -> None:
+    # Modules that did ``from moto.core.utils import utcnow`` hold their own reference to it.
+    # Modules imported later pick up whatever ``moto.core.utils.utcnow`` is at that moment.
+    for name, module in list(sys.modules.items()):
+        if module is None or not (name == "moto" or name.startswith("moto.")):
+            continue
+        namespace = getattr(module, "__dict__", None)
+        if not namespace:
+            continue
+        for attr, value in list(namespace.items()):
+            if value is old:
+                setattr(module, attr, new)
+
+
+# --- backend subclasses ----------------------------------------------------------------------------
+class LabBackendMixin:
+    """Mix into a subclass of a moto backend so moto still finds the service's URL table.
+
+    moto derives the URL module from the backend class's module name (``moto.kinesis.models`` ->
+    ``moto.kinesis.urls``); a subclass living in labsim must point back at moto's.
+    """
+
+    moto_service: str = ""
+
+    @property
+    def _url_module(self) -> Any:
+        import importlib
+
+        return importlib.import_module(f"moto.{self.moto_service}.urls")
+
+
+def swap_backend_class(service: str, cls: type) -> Callable[[], None]:
+    """Serve ``service`` with ``cls`` (a subclass of moto's backend) until the returned undo is called.
+
+    Backends already built are dropped, so every account and Region gets a fresh ``cls`` instance.
+    """
+    backend_dict = get_backend(service)
+    original = backend_dict.backend
+    if not issubclass(cls, original):
+        raise TypeError(f"{cls.__name__} must subclass moto's {original.__name__}")
+    backend_dict.backend = cls
+    backend_dict.clear()
+
+    def undo() -> None:
+        backend_dict.backend = original
+        backend_dict.clear()
+
+    return undo

@@ -1,0 +1,301 @@
+"""The lab's clock: simulated time, and the scheduler that runs labsim's background work.
+
+A lab owns exactly one clock. Two kinds exist:
+
+* ``VirtualClock`` (the default). Time stands still until ``advance()`` moves it, and then it jumps
+  at once. Every task scheduled inside the window runs, in time order, on the thread that called
+  ``advance()``. Nothing depends on how fast the machine is, so every run gives the same result.
+* ``WallClock`` for live demos. Time is the machine's; a background thread runs tasks as they fall due.
+
+Both share one interface, so simulated components (Firehose buffers, KCL lease renewals, KPL send
+loops) are written once against ``call_at`` / ``call_later`` / ``call_every`` and run in either mode.
+
+Which threads move time: only the thread that started the lab, threads labsim starts for itself, and
+threads a learner adopts with ``clock.adopt_thread()``. A ``time.sleep`` on any other thread (Jupyter's,
+tqdm's) sleeps for real and leaves simulated time alone.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import heapq
+import itertools
+import threading
+import time as _time
+import traceback
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+# The real functions, captured at import so nothing labsim patches can change them.
+real_time = _time.time
+real_sleep = _time.sleep
+real_monotonic = _time.monotonic
+
+#: Where a virtual clock starts unless told otherwise: 2026-01-01T00:00:00Z. A fixed start makes
+#: timestamps, sequence numbers and plots identical from run to run.
+DEFAULT_START = 1767225600.0
+
+
+class TaskError(UserWarning):
+    """Warning category for an exception raised by a scheduled task (the task's error is kept)."""
+
+
+@dataclass(order=True)
+class _Entry:
+    due: float
+    seq: int
+    task: "Task" = field(compare=False)
+
+
+class Task:
+    """A piece of scheduled work. ``cancel()`` stops it from running (again)."""
+
+    def __init__(self, clock: "Clock", fn: Callable[[], Any], name: str, interval: float | None):
+        self._clock = clock
+        self.fn = fn
+        self.name = name
+        self.interval = interval
+        self.cancelled = False
+        self.runs = 0
+        self.due: float | None = None
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+    def __repr__(self) -> str:
+        every = f" every {self.interval:g}s" if self.interval else ""
+        state = " cancelled" if self.cancelled else f" due {self.due}"
+        return f"<Task {self.name!r}{every}{state}>"
+
+
+@dataclass
+class TaskFailure:
+    """An exception a scheduled task raised, kept so nothing is lost silently."""
+
+    task: str
+    at: float
+    error: BaseException
+    traceback: str
+
+
+class Clock:
+    """Shared behaviour: the task queue, thread ownership and error keeping."""
+
+    mode = "abstract"
+
+    def __init__(self) -> None:
+        self._queue: list[_Entry] = []
+        self._seq = itertools.count()
+        # _lock guards the queue only and is held briefly; tasks never run under it, so a task may
+        # make boto3 calls while a request thread schedules work without the two deadlocking.
+        self._lock = threading.RLock()
+        self._advance_lock = threading.RLock()
+        self._owners: set[int] = {threading.get_ident()}
+        self.failures: list[TaskFailure] = []
+
+    # -- time ---------------------------------------------------------------------------------
+    def now(self) -> float:
+        """Current time in epoch seconds (float)."""
+        raise NotImplementedError
+
+    def datetime(self) -> _dt.datetime:
+        """Current time as an aware UTC datetime."""
+        return _dt.datetime.fromtimestamp(self.now(), tz=_dt.timezone.utc)
+
+    def advance(self, seconds: float) -> float:
+        """Move time forward by ``seconds``, running every task that falls due. Returns the new time."""
+        raise NotImplementedError
+
+    def sleep(self, seconds: float) -> None:
+        """What ``time.sleep`` does inside the lab on a thread that belongs to it."""
+        self.advance(seconds)
+
+    # -- threads ------------------------------------------------------------------------------
+    def adopt_thread(self, thread: threading.Thread | None = None) -> None:
+        """Let ``time.sleep`` on this thread (default: the current one) move simulated time."""
+        ident = thread.ident if thread is not None else threading.get_ident()
+        if ident is None:
+            raise ValueError("adopt_thread() needs a started thread")
+        self._owners.add(ident)
+
+    def release_thread(self, thread: threading.Thread | None = None) -> None:
+        ident = thread.ident if thread is not None else threading.get_ident()
+        self._owners.discard(ident)
+
+    def owns_current_thread(self) -> bool:
+        return threading.get_ident() in self._owners
+
+    # -- scheduling ---------------------------------------------------------------------------
+    def call_at(self, when: float, fn: Callable[[], Any], *, name: str | None = None) -> Task:
+        """Run ``fn()`` once when the clock reaches ``when`` (epoch seconds)."""
+        task = Task(self, fn, name or getattr(fn, "__name__", "task"), None)
+        self._push(task, float(when))
+        return task
+
+    def call_later(self, delay: float, fn: Callable[[], Any], *, name: str | None = None) -> Task:
+        """Run ``fn()`` once, ``delay`` seconds from now."""
+        _check_seconds(delay, "delay")
+        return self.call_at(self.now() + delay, fn, name=name)
+
+    def call_every(
+        self,
+        interval: float,
+        fn: Callable[[], Any],
+        *,
+        name: str | None = None,
+        first: float | None = None,
+    ) -> Task:
+        """Run ``fn()`` every ``interval`` seconds (first after ``first`` seconds, default one interval)."""
+        _check_seconds(interval, "interval")
+        if interval <= 0:
+            raise ValueError(f"interval must be positive, got {interval!r}")
+        task = Task(self, fn, name or getattr(fn, "__name__", "task"), float(interval))
+        self._push(task, self.now() + (interval if first is None else first))
+        return task
+
+    def pending(self) -> list[Task]:
+        """Tasks still waiting to run, soonest first."""
+        with self._lock:
+            return [e.task for e in sorted(self._queue) if not e.task.cancelled]
+
+    def next_due(self) -> float | None:
+        with self._lock:
+            self._drop_cancelled()
+            return self._queue[0].due if self._queue else None
+
+    def _push(self, task: Task, due: float) -> None:
+        with self._lock:
+            task.due = due
+            heapq.heappush(self._queue, _Entry(due, next(self._seq), task))
+
+    def _drop_cancelled(self) -> None:
+        while self._queue and self._queue[0].task.cancelled:
+            heapq.heappop(self._queue)
+
+    def _pop_due(self, until: float) -> _Entry | None:
+        with self._lock:
+            self._drop_cancelled()
+            if self._queue and self._queue[0].due <= until:
+                return heapq.heappop(self._queue)
+            return None
+
+    def _run(self, entry: _Entry) -> None:
+        task = entry.task
+        task.runs += 1
+        try:
+            task.fn()
+        except Exception as exc:  # a learner's callback or a component's bug must not stop the lab
+            failure = TaskFailure(task.name, entry.due, exc, traceback.format_exc())
+            self.failures.append(failure)
+            warnings.warn(
+                f"labsim: scheduled task {task.name!r} raised {type(exc).__name__}: {exc} "
+                f"(at t={entry.due:.3f}; see lab.clock.failures for the traceback)",
+                TaskError,
+                stacklevel=2,
+            )
+        if task.interval is not None and not task.cancelled:
+            self._push(task, entry.due + task.interval)
+
+    def close(self) -> None:
+        with self._lock:
+            for entry in self._queue:
+                entry.task.cancel()
+            self._queue.clear()
+
+
+class VirtualClock(Clock):
+    """Simulated time that moves only when told to, and then instantly."""
+
+    mode = "virtual"
+
+    def __init__(self, start: float | None = None) -> None:
+        super().__init__()
+        self._now = float(DEFAULT_START if start is None else start)
+
+    def now(self) -> float:
+        return self._now
+
+    def advance(self, seconds: float) -> float:
+        _check_seconds(seconds, "seconds")
+        with self._advance_lock:
+            target = self._now + seconds
+            # A task may itself sleep (a retry back-off) and so advance the clock re-entrantly;
+            # the loop re-reads the queue each time, and time never moves backwards.
+            while (entry := self._pop_due(target)) is not None:
+                self._now = max(self._now, entry.due)
+                self._run(entry)
+            self._now = max(self._now, target)
+            return self._now
+
+    def advance_to(self, when: float) -> float:
+        """Advance until the clock reads ``when`` (no-op if it already has)."""
+        return self.advance(max(0.0, when - self._now))
+
+    def run_until_idle(self, limit: float = 3600.0) -> float:
+        """Advance through one-off tasks until none is left, at most ``limit`` simulated seconds.
+
+        Periodic tasks never finish, so they are ignored when deciding whether the queue is idle.
+        """
+        deadline = self._now + limit
+        while True:
+            with self._lock:
+                self._drop_cancelled()
+                one_offs = [e.due for e in self._queue if e.task.interval is None and not e.task.cancelled]
+            if not one_offs or min(one_offs) > deadline:
+                return self._now
+            self.advance_to(min(one_offs))
+
+
+class WallClock(Clock):
+    """Real time, for live demos: a background thread runs tasks as they fall due."""
+
+    mode = "wall"
+
+    def __init__(self, tick: float = 0.01) -> None:
+        super().__init__()
+        self._tick = tick
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="labsim-wallclock", daemon=True)
+        self._thread.start()
+        self.adopt_thread(self._thread)
+
+    def now(self) -> float:
+        return real_time()
+
+    def advance(self, seconds: float) -> float:
+        _check_seconds(seconds, "seconds")
+        real_sleep(seconds)
+        return self.now()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            while (entry := self._pop_due(self.now())) is not None:
+                self._run(entry)
+            self._stop.wait(self._tick)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout=2)
+        super().close()
+
+
+def _check_seconds(value: Any, what: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{what} must be a number of seconds, got {type(value).__name__}")
+    if value != value or value < 0:  # NaN or negative
+        raise ValueError(f"{what} must be zero or positive, got {value!r}: time only moves forward")
+
+
+def make_clock(kind: str | Clock = "virtual", start: float | None = None) -> Clock:
+    """Build a clock from the ``Lab(clock=...)`` argument."""
+    if isinstance(kind, Clock):
+        return kind
+    if kind == "virtual":
+        return VirtualClock(start)
+    if kind == "wall":
+        if start is not None:
+            raise ValueError("a wall clock always starts at the real time; drop start=")
+        return WallClock()
+    raise ValueError(f"clock must be 'virtual' or 'wall', got {kind!r}")

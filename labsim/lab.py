@@ -1,0 +1,215 @@
+"""The Lab: a simulated AWS account, in-process and offline, with its own clock.
+
+>>> from labsim import Lab
+>>> with Lab() as lab:
+...     kinesis = lab.client("kinesis")
+...     _ = kinesis.create_stream(StreamName="demo", ShardCount=1)
+...     lab.clock.advance(30)
+...     kinesis.describe_stream_summary(StreamName="demo")["StreamDescriptionSummary"]["StreamStatus"]
+1767225630.0
+'ACTIVE'
+
+One lab runs at a time. It can be used with ``with`` or started in one notebook cell and stopped
+in another (``lab = Lab().start()`` ... ``lab.stop()``). While it runs:
+
+- every boto3 client, including a learner's plain ``boto3.client("kinesis")``, is served in-process
+  by moto plus labsim's physics (``labsim.transport``);
+- nothing can reach the network and only fake credentials are used (``labsim.safety``);
+- ``time.sleep`` on the lab's own threads moves simulated time instead of waiting, so botocore's
+  retry back-off and boto3 waiters return at once (``labsim.clock``);
+- moto's timestamps follow the lab clock.
+
+After ``stop()`` nothing of the lab is left patched.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+import time as _time
+from typing import Any, Callable, Protocol
+
+import boto3
+
+from . import _moto
+from .clock import Clock, make_clock, real_sleep
+from .safety import FAKE_ACCESS_KEY, FAKE_SECRET_KEY, guard
+from .transport import router
+
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCOUNT_ID = "123456789012"  # moto's default account: every backend uses it
+
+
+class LabError(RuntimeError):
+    """The lab was used in a way it cannot support; the message says how to fix it."""
+
+
+class Physics(Protocol):
+    """What a layer-1 service module gives the lab. Registered with ``register_physics``."""
+
+    name: str
+
+    def start(self, lab: "Lab") -> None: ...
+
+    def stop(self, lab: "Lab") -> None: ...
+
+
+_physics_factories: list[Callable[[], Physics]] = []
+_active: "Lab | None" = None
+_active_lock = threading.Lock()
+
+
+def register_physics(factory: Callable[[], Physics]) -> Callable[[], Physics]:
+    """Layer-1 modules call this at import; each lab builds a fresh instance on start."""
+    if factory not in _physics_factories:
+        _physics_factories.append(factory)
+    return factory
+
+
+def current_lab() -> "Lab | None":
+    """The running lab, or ``None``."""
+    return _active
+
+
+def require_lab() -> "Lab":
+    if _active is None:
+        raise LabError("no lab is running: start one with `lab = Lab().start()` or `with Lab() as lab:`")
+    return _active
+
+
+class Lab:
+    """A simulated AWS account with its own clock. See the module docstring."""
+
+    def __init__(
+        self,
+        clock: str | Clock = "virtual",
+        *,
+        region: str = DEFAULT_REGION,
+        start_time: float | None = None,
+        seed: int = 0,
+    ) -> None:
+        if not isinstance(region, str) or not region:
+            raise ValueError(f"region must be a Region name such as 'us-east-1', got {region!r}")
+        self.region = region
+        self.account_id = DEFAULT_ACCOUNT_ID
+        self.seed = seed
+        self._clock_arg = clock
+        self._start_time = start_time
+        self.clock: Clock = make_clock(clock, start_time)
+        self.physics: dict[str, Physics] = {}
+        self.running = False
+        self._saved_sleep: Any = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def start(self) -> "Lab":
+        global _active
+        with _active_lock:
+            if self.running:
+                return self
+            if _active is not None:
+                raise LabError(
+                    "another lab is already running. Stop it first (`lab.stop()`, or "
+                    "`labsim.Lab.stop_running()` if you lost the variable), then start this one."
+                )
+            _moto.check_version()
+            if self.clock.failures or getattr(self.clock, "_stop", None) is not None and self.clock._stop.is_set():
+                self.clock = make_clock(self._clock_arg, self._start_time)
+            self.clock.adopt_thread()
+            try:
+                guard.install(self.region)
+                _moto.start(self.seed)
+                _moto.patch_time(self.clock.now)
+                self._patch_sleep()
+                router.active = True
+                _active = self
+                self.running = True
+                for factory in _physics_factories:
+                    physics = factory()
+                    self.physics[physics.name] = physics
+                    physics.start(self)
+            except BaseException:
+                self._teardown()
+                raise
+        return self
+
+    def stop(self) -> None:
+        global _active
+        with _active_lock:
+            if not self.running:
+                return
+            self._teardown()
+
+    def _teardown(self) -> None:
+        global _active
+        errors: list[BaseException] = []
+        for physics in reversed(list(self.physics.values())):
+            try:
+                physics.stop(self)
+            except Exception as exc:  # keep tearing down; report afterwards
+                errors.append(exc)
+        self.physics.clear()
+        router.active = False
+        router.clear()
+        self._unpatch_sleep()
+        _moto.unpatch_time()
+        _moto.stop()
+        guard.remove()
+        self.clock.close()
+        self.running = False
+        if _active is self:
+            _active = None
+        if errors:
+            raise LabError(f"errors while stopping the lab: {errors!r}")
+
+    def __enter__(self) -> "Lab":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    @staticmethod
+    def stop_running() -> None:
+        """Stop whatever lab is running (handy after losing the variable in a notebook)."""
+        if _active is not None:
+            _active.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"<Lab {state} region={self.region} clock={self.clock.mode} t={self.clock.now():.3f}>"
+
+    # -- clients ----------------------------------------------------------------------------
+    def client(self, service: str, region_name: str | None = None, **kwargs: Any) -> Any:
+        """A boto3 client served by this lab (region defaults to the lab's)."""
+        if not self.running:
+            raise LabError("the lab is not running: call lab.start() (or use `with Lab() as lab:`) first")
+        if "endpoint_url" in kwargs:
+            raise LabError("lab clients take no endpoint_url: every call is answered in-process")
+        kwargs.setdefault("aws_access_key_id", FAKE_ACCESS_KEY)
+        kwargs.setdefault("aws_secret_access_key", FAKE_SECRET_KEY)
+        return boto3.session.Session().client(service, region_name=region_name or self.region, **kwargs)
+
+    def backend(self, service: str, region_name: str | None = None) -> Any:
+        """The (labsim-subclassed) moto backend serving ``service`` in this account and Region."""
+        return _moto.get_backend(service)[self.account_id][region_name or self.region]
+
+    # -- time -------------------------------------------------------------------------------
+    def _patch_sleep(self) -> None:
+        clock = self.clock
+        self._saved_sleep = _time.sleep
+
+        def lab_sleep(seconds: float) -> None:
+            if clock.owns_current_thread():
+                clock.sleep(seconds)
+            else:
+                real_sleep(seconds)
+
+        lab_sleep.__labsim__ = True  # type: ignore[attr-defined]
+        _time.sleep = lab_sleep  # type: ignore[assignment]
+
+    def _unpatch_sleep(self) -> None:
+        if self._saved_sleep is not None:
+            _time.sleep = self._saved_sleep  # type: ignore[assignment]
+            self._saved_sleep = None
+
+
+atexit.register(Lab.stop_running)

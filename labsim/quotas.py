@@ -1,0 +1,180 @@
+"""Every published number the course uses, each with its source.
+
+Physics enforce these values and lessons quote them; nothing else in labsim hard-codes them.
+Each value is a plain ``int`` or ``float`` that also carries ``.source`` (where the number is
+published) and, when the value changed, ``.then`` (the older value) and ``.changed`` (when).
+
+Source keys are those of ``shared/reference/kinesis-facts.md``:
+KDS-API = the Kinesis Data Streams API reference (botocore model ``kinesis/2013-12-02``),
+FH-API = the Firehose API reference, KDS-DG22 = the Kinesis developer guide (2022 archive),
+KDS-LARGE / KDS-RET / KDS-MODES / KDS-Q = current developer-guide pages, KPL:/KCL: = the libraries' code.
+
+>>> from labsim import quotas
+>>> quotas.SHARD_WRITE_BYTES_PER_SECOND
+1048576
+>>> quotas.RETENTION_MAX_HOURS.then
+168
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class _Fact:
+    source: str
+    then: Any
+    changed: str | None
+    unit: str
+
+    def describe(self) -> str:
+        text = f"{self:,} {self.unit}".strip() if isinstance(self, (int, float)) else str(self)
+        if self.then is not None:
+            text += f" (then: {self.then:,}; changed {self.changed})"
+        return f"{text} [{self.source}]"
+
+
+class Quota(_Fact, int):
+    """An integer limit with its source."""
+
+    def __new__(cls, value: int, unit: str, source: str, then: Any = None, changed: str | None = None):
+        obj = int.__new__(cls, value)
+        obj.unit, obj.source, obj.then, obj.changed = unit, source, then, changed
+        return obj
+
+    def __reduce__(self):  # pickles and deep-copies as the plain number
+        return (int, (int(self),))
+
+
+class Rate(_Fact, float):
+    """A non-integer number (seconds, ratios) with its source."""
+
+    def __new__(cls, value: float, unit: str, source: str, then: Any = None, changed: str | None = None):
+        obj = float.__new__(cls, value)
+        obj.unit, obj.source, obj.then, obj.changed = unit, source, then, changed
+        return obj
+
+    def __reduce__(self):
+        return (float, (float(self),))
+
+
+KiB = 1024
+MiB = 1024 * 1024
+
+# --- Kinesis Data Streams: per-shard data plane (kinesis-facts 1.1) -------------------------------
+SHARD_WRITE_BYTES_PER_SECOND = Quota(
+    1 * MiB, "bytes/s per shard (data + partition key)", "KDS-API PutRecords/CreateStream; KDS-DG22 key-concepts.md"
+)
+SHARD_WRITE_RECORDS_PER_SECOND = Quota(1000, "records/s per shard", "KDS-API PutRecords/CreateStream")
+SHARD_READ_BYTES_PER_SECOND = Quota(2 * MiB, "bytes/s per shard, shared by polling consumers", "KDS-API GetRecords; KDS-CONS")
+SHARD_READ_CALLS_PER_SECOND = Quota(5, "GetRecords calls/s per shard", "KDS-API GetRecords")
+EFO_READ_BYTES_PER_SECOND = Quota(2 * MiB, "bytes/s per shard per EFO consumer", "KDS-API RegisterStreamConsumer")
+GET_RECORDS_MAX_LIMIT = Quota(10_000, "records per GetRecords call (Limit 1-10,000)", "KDS-API GetRecordsInput.Limit")
+GET_RECORDS_MAX_BYTES = Quota(10 * MiB, "bytes per GetRecords call", "KDS-API GetRecords")
+GET_RECORDS_BIG_READ_PENALTY_SECONDS = Rate(5.0, "s of refused reads after a 10 MiB call", "KDS-API GetRecords")
+GET_RECORDS_THROTTLE_PENALTY_SECONDS = Rate(1.0, "s window after plain over-use", "KDS-API GetRecords")
+GET_SHARD_ITERATOR_CALLS_PER_SECOND = Quota(5, "calls/s per open shard", "KDS-API GetShardIterator")
+SHARD_ITERATOR_LIFETIME_SECONDS = Quota(300, "s before an iterator expires", "KDS-API GetShardIterator")
+SUBSCRIBE_TO_SHARD_CALLS_PER_SECOND = Quota(1, "call/s per consumer per shard", "KDS-API SubscribeToShard")
+SUBSCRIPTION_LIFETIME_SECONDS = Quota(300, "s a SubscribeToShard connection lasts", "KDS-API SubscribeToShard")
+SUBSCRIBE_RESUBSCRIBE_GUARD_SECONDS = Quota(5, "s before the same consumer+shard may subscribe again", "KDS-API SubscribeToShard")
+MAX_CONSUMERS_PER_STREAM = Quota(20, "EFO consumers per stream (50 with On-demand Advantage)", "KDS-API RegisterStreamConsumer")
+
+# --- Record and request sizes (kinesis-facts 1.2) -------------------------------------------------
+RECORD_MAX_BYTES_DEFAULT = Quota(
+    1 * MiB, "bytes per record (data + partition key), default", "KDS-API Data; KDS-LARGE",
+    then="1 MiB, fixed", changed="2025-10 (per-stream raise to 10 MiB)",
+)
+RECORD_MAX_BYTES_CEILING = Quota(10 * MiB, "bytes per record after UpdateMaxRecordSize", "KDS-API UpdateMaxRecordSize; KDS-LARGE")
+MAX_RECORD_SIZE_KIB_MIN = Quota(1024, "KiB, smallest MaxRecordSizeInKiB", "KDS-API CreateStreamInput.MaxRecordSizeInKiB")
+MAX_RECORD_SIZE_KIB_MAX = Quota(10240, "KiB, largest MaxRecordSizeInKiB", "KDS-API CreateStreamInput.MaxRecordSizeInKiB")
+PUT_RECORDS_MAX_RECORDS = Quota(500, "records per PutRecords request", "KDS-API PutRecords")
+PUT_RECORDS_MAX_BYTES = Quota(
+    10 * MiB, "bytes per PutRecords request incl. partition keys", "KDS-API PutRecords; BC-HIST",
+    then=5 * MiB, changed="2025-10-27",
+)
+PARTITION_KEY_MIN_LENGTH = Quota(1, "characters", "KDS-API PartitionKey")
+PARTITION_KEY_MAX_LENGTH = Quota(256, "characters", "KDS-API PartitionKey")
+HASH_KEY_MAX = Quota(2**128 - 1, "largest hash key (128-bit space)", "KDS-API HashKey; PutRecord")
+STREAM_NAME_MAX_LENGTH = Quota(128, "characters, [a-zA-Z0-9_.-]+", "KDS-API StreamName")
+TAGS_PER_STREAM = Quota(50, "tags per stream", "KDS-API AddTagsToStream")
+
+# --- Retention (kinesis-facts 1.3) ----------------------------------------------------------------
+RETENTION_DEFAULT_HOURS = Quota(24, "hours", "KDS-API PutRecord; KDS-RET")
+RETENTION_MIN_HOURS = Quota(24, "hours", "KDS-API DecreaseStreamRetentionPeriod")
+RETENTION_MAX_HOURS = Quota(
+    8760, "hours (365 days)", "KDS-API IncreaseStreamRetentionPeriod; BC-HIST",
+    then=168, changed="2021-11",
+)
+
+# --- Capacity modes and account limits (kinesis-facts 1.4) ----------------------------------------
+ON_DEMAND_INITIAL_WRITE_BYTES_PER_SECOND = Quota(4 * MiB, "bytes/s for a new on-demand stream", "KDS-Q")
+ON_DEMAND_INITIAL_SHARDS = Quota(4, "shards behind a new on-demand stream (4 MB/s / 1 MB/s)", "KDS-Q (derived)")
+ON_DEMAND_PEAK_MULTIPLIER = Quota(2, "x the previous 30-day write peak", "KDS-DG22 how-do-i-size-a-stream.md")
+ON_DEMAND_SCALE_WINDOW_SECONDS = Quota(900, "s within which on-demand adapts (15 min)", "KDS-DG22 how-do-i-size-a-stream.md")
+ON_DEMAND_SPLIT_THRESHOLD_BYTES_PER_SECOND = Quota(500 * 1000, "bytes/s per shard that triggers a split", "KDS-DG22 how-do-i-size-a-stream.md")
+ON_DEMAND_STREAMS_PER_ACCOUNT = Quota(50, "on-demand streams per account", "KDS-Q")
+SHARDS_PER_ACCOUNT = Quota(
+    20_000, "shards per account (us-east-1, us-west-2, eu-west-1)", "KDS-Q", then=500, changed="by 2024",
+)
+STREAMS_CREATING_AT_ONCE = Quota(5, "streams in CREATING per account", "KDS-API CreateStream")
+MODE_SWITCHES_PER_DAY = Quota(2, "capacity-mode switches per stream per 24 h", "KDS-DG22 service-sizes-and-limits.md")
+UPDATE_SHARD_COUNT_PER_DAY = Quota(10, "UpdateShardCount calls per stream per rolling 24 h", "KDS-API UpdateShardCount")
+SHARDS_PER_STREAM_UNIFORM_SCALING = Quota(10_000, "shards per stream for UpdateShardCount", "KDS-API UpdateShardCount")
+ENCRYPTION_CHANGES_PER_DAY = Quota(25, "successful Start/StopStreamEncryption per rolling 24 h", "KDS-API StartStreamEncryption")
+
+# --- Control-plane rates (kinesis-facts 1.5) ------------------------------------------------------
+CONTROL_PLANE_TPS = {
+    "CreateStream": Quota(5, "calls/s per account", "KDS-API CreateStream"),
+    "DeleteStream": Quota(5, "calls/s per account", "KDS-API DeleteStream"),
+    "ListStreams": Quota(5, "calls/s per account", "KDS-API ListStreams"),
+    "MergeShards": Quota(5, "calls/s per account", "KDS-API MergeShards"),
+    "SplitShard": Quota(5, "calls/s per account", "KDS-API SplitShard"),
+    "DescribeStream": Quota(10, "calls/s per account", "KDS-API DescribeStream"),
+    "DescribeStreamSummary": Quota(20, "calls/s per account", "KDS-API DescribeStreamSummary"),
+    "DescribeLimits": Quota(1, "calls/s per account", "KDS-API DescribeLimits"),
+    "ListShards": Quota(1000, "calls/s per stream", "KDS-API ListShards", then=100, changed="2021-11"),
+    "UpdateShardCount": Quota(10, "calls/s per account", "KDS-API UpdateShardCount"),
+    "RegisterStreamConsumer": Quota(5, "calls/s per account", "KDS-API RegisterStreamConsumer"),
+}
+LIST_SHARDS_NEXT_TOKEN_LIFETIME_SECONDS = Quota(300, "s a ListShards NextToken stays valid", "KDS-API ListShards")
+
+# --- Simulated durations (not published as exact numbers; chosen to look like the service) --------
+# AWS documents the states but not their durations; these keep lessons realistic and are labelled so.
+STREAM_CREATING_SECONDS = Rate(10.0, "s in CREATING (labsim's model; AWS: 'a few seconds' to minutes)", "labsim model; KDS-API CreateStream")
+STREAM_UPDATING_SECONDS = Rate(30.0, "s in UPDATING after a reshard (labsim's model)", "labsim model; KDS-API UpdateShardCount")
+STREAM_DELETING_SECONDS = Rate(10.0, "s in DELETING (labsim's model)", "labsim model; KDS-API DeleteStream")
+CONSUMER_CREATING_SECONDS = Rate(5.0, "s an EFO consumer stays CREATING (labsim's model)", "labsim model; KDS-API RegisterStreamConsumer")
+EFO_PUSH_LATENCY_SECONDS = Rate(0.070, "s average propagation delay with EFO", "KDS-CONS")
+POLLING_LATENCY_SECONDS = Rate(0.200, "s average propagation delay, one polling consumer", "KDS-CONS")
+
+# --- Firehose (kinesis-facts 7) ------------------------------------------------------------------
+FIREHOSE_RECORD_MAX_BYTES = Quota(1_024_000, "bytes per record before base64", "FH-API Data")
+FIREHOSE_BATCH_MAX_RECORDS = Quota(500, "records per PutRecordBatch", "FH-API PutRecordBatch")
+FIREHOSE_BATCH_MAX_BYTES = Quota(4 * MiB, "bytes per PutRecordBatch", "FH-API PutRecordBatch")
+FIREHOSE_BUFFER_SIZE_MIB_DEFAULT = Quota(5, "MiB (S3)", "FH-API BufferingHints")
+FIREHOSE_BUFFER_INTERVAL_DEFAULT = Quota(300, "s (S3)", "FH-API BufferingHints")
+FIREHOSE_BUFFER_INTERVAL_MIN = Quota(0, "s (S3)", "FH-API BufferingHints; BC-HIST", then=60, changed="2023-12")
+FIREHOSE_BUFFER_INTERVAL_MAX = Quota(900, "s", "FH-API BufferingHints")
+FIREHOSE_STREAMS_PER_REGION = Quota(5000, "Firehose streams per Region", "FH-API CreateDeliveryStream", then=50, changed="by 2024")
+
+# --- KPL defaults (kinesis-facts 4.3) ------------------------------------------------------------
+KPL_AGGREGATION_MAX_COUNT = Quota(4_294_967_295, "user records per aggregate", "KPL: KinesisProducerConfiguration.java")
+KPL_AGGREGATION_MAX_SIZE = Quota(51_200, "bytes per aggregate", "KPL: KinesisProducerConfiguration.java")
+KPL_COLLECTION_MAX_COUNT = Quota(500, "Kinesis records per PutRecords", "KPL: KinesisProducerConfiguration.java")
+KPL_COLLECTION_MAX_SIZE = Quota(5 * MiB, "bytes per PutRecords", "KPL: KinesisProducerConfiguration.java")
+KPL_RECORD_MAX_BUFFERED_TIME_MS = Quota(100, "ms", "KPL: KinesisProducerConfiguration.java")
+KPL_RECORD_TTL_MS = Quota(30_000, "ms", "KPL: KinesisProducerConfiguration.java")
+KPL_RATE_LIMIT_PERCENT = Quota(150, "% of the shard limit", "KPL: KinesisProducerConfiguration.java")
+KPL_MAX_USER_RECORD_BYTES = Quota(1 * MiB, "bytes per user record", "KPL: KinesisProducerConfiguration.java")
+
+
+def all_quotas() -> dict[str, Any]:
+    """Every named fact in this module, for lessons that tabulate them and for the source check."""
+    out: dict[str, Any] = {}
+    for name, value in globals().items():
+        if isinstance(value, _Fact):
+            out[name] = value
+        elif isinstance(value, dict) and value and all(isinstance(v, _Fact) for v in value.values()):
+            out.update({f"{name}[{k}]": v for k, v in value.items()})
+    return out
