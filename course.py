@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""The course's two commands. Needs only Python 3.10+; installs everything else into ./.venv.
+
+    python3 course.py start     install what is missing, then open JupyterLab on lesson 00
+    python3 course.py test      install what is missing (with test tools), then run the whole test suite
+
+Extra arguments after `test` go to pytest (e.g. `python3 course.py test -k lab -x`).
+Set LABSIM_VENV to use another virtual environment folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = Path(os.environ.get("LABSIM_VENV", ROOT / ".venv"))
+FIRST_LESSON = "lessons/00-start-here.ipynb"
+
+
+def fail(message: str) -> None:
+    print(f"course.py: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def venv_python() -> Path:
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def ensure_venv() -> Path:
+    if sys.version_info < (3, 10):
+        fail(f"Python 3.10 or newer is needed; this is {sys.version.split()[0]}.")
+    python = venv_python()
+    if not python.exists():
+        print(f"Creating a virtual environment in {VENV} ...", flush=True)
+        try:
+            venv.EnvBuilder(with_pip=True).create(VENV)
+        except Exception as exc:  # Debian/Ubuntu ship venv without ensurepip
+            fail(
+                f"could not create a virtual environment ({exc}).\n"
+                "On Debian/Ubuntu install it first: sudo apt-get install python3-venv"
+            )
+    return python
+
+
+def ensure_installed(python: Path, extras: str) -> None:
+    """pip-install the course (editable) unless the same pyproject was already installed."""
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()[:16]
+    stamp = VENV / f".labsim-installed-{extras or 'base'}"
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    target = f".[{extras}]" if extras else "."
+    print(f"Installing the course and its dependencies ({target}); the first time takes a few minutes ...", flush=True)
+    run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", "--upgrade", "pip"])
+    run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", target])
+    stamp.write_text(digest)
+
+
+def run(cmd: list[str]) -> None:
+    result = subprocess.run(cmd, cwd=ROOT)
+    if result.returncode != 0:
+        fail(f"command failed with exit code {result.returncode}: {' '.join(cmd)}")
+
+
+def start(args: list[str]) -> int:
+    python = ensure_venv()
+    ensure_installed(python, "")
+    cmd = [str(python), "-m", "jupyter", "lab", FIRST_LESSON, *args]
+    print("Opening JupyterLab on", FIRST_LESSON, "(Ctrl-C twice to stop)", flush=True)
+    return subprocess.call(cmd, cwd=ROOT)
+
+
+def test(args: list[str]) -> int:
+    python = ensure_venv()
+    ensure_installed(python, "test")
+    workers = [] if any(a.startswith("-n") for a in args) else ["-n", "auto"]
+    return subprocess.call([str(python), "-m", "pytest", *workers, *args], cwd=ROOT)
+
+
+def main(argv: list[str]) -> int:
+    commands = {"start": start, "test": test}
+    if not argv or argv[0] in ("-h", "--help") or argv[0] not in commands:
+        print(__doc__)
+        return 0 if argv and argv[0] in ("-h", "--help") else 2
+    return commands[argv[0]](argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

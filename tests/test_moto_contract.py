@@ -1,0 +1,136 @@
+"""Contract tests: every moto/botocore internal labsim relies on (see labsim/_moto.py).
+
+If a dependency upgrade breaks one of these, fix labsim._moto (or labsim.transport) first.
+"""
+
+from __future__ import annotations
+
+import os
+
+import boto3
+import moto
+import pytest
+from botocore.handlers import BUILTIN_HANDLERS
+
+from labsim import _moto
+from labsim.transport import router
+
+
+def test_moto_is_the_pinned_version():
+    assert moto.__version__ == _moto.MOTO_VERSION
+
+
+def test_mock_aws_without_mock_credentials_leaves_the_environment_alone(monkeypatch):
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID", raising=False)
+    mock = moto.mock_aws(config={"core": {"mock_credentials": False, "reset_boto3_session": True}})
+    mock.start()
+    try:
+        assert "AWS_ACCESS_KEY_ID" not in os.environ
+    finally:
+        mock.stop()
+
+
+def test_botocore_stubber_has_process_request_and_an_enabled_switch():
+    from moto.core.models import botocore_stubber
+
+    assert callable(botocore_stubber.process_request)
+    assert hasattr(botocore_stubber, "enabled")
+    assert ("before-send", botocore_stubber) in [tuple(e[:2]) for e in BUILTIN_HANDLERS]
+
+
+def test_botocore_calls_every_before_send_handler():
+    # This is why labsim switches moto's own stubber off: botocore does not stop at the first answer.
+    import botocore.session
+
+    calls = []
+    session = botocore.session.Session()
+    client = session.create_client("sts", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
+    client.meta.events.unregister("before-send", router)
+
+    def first(request, **kwargs):
+        calls.append("first")
+        from botocore.awsrequest import AWSResponse
+
+        from labsim.transport import _RawBody
+
+        body = b"<GetCallerIdentityResponse><GetCallerIdentityResult><Account>1</Account></GetCallerIdentityResult></GetCallerIdentityResponse>"
+        return AWSResponse(request.url, 200, {}, _RawBody(body))
+
+    def second(request, **kwargs):
+        calls.append("second")
+        return None
+
+    client.meta.events.register_first("before-send", first)
+    client.meta.events.register_first("before-send", second)
+    client.get_caller_identity()
+    assert sorted(calls) == ["first", "second"], "both handlers ran although the first answered"
+
+
+def test_utcnow_is_imported_by_name_in_the_modules_we_patch():
+    import moto.core.utils
+    import moto.kinesis.models
+
+    assert callable(moto.core.utils.utcnow)
+    assert moto.kinesis.models.utcnow is moto.core.utils.utcnow
+    assert moto.kinesis.models.unix_time is moto.core.utils.unix_time
+
+
+def test_patch_time_reaches_modules_that_imported_utcnow():
+    import moto.kinesis.models
+
+    _moto.patch_time(lambda: 0.0)
+    try:
+        assert moto.kinesis.models.utcnow().year == 1970
+        import moto.core.utils
+
+        assert moto.core.utils.unix_time() == 0.0, "unix_time() reads the patched utcnow"
+    finally:
+        _moto.unpatch_time()
+    assert moto.kinesis.models.utcnow().year >= 2025
+
+
+def test_mock_random_is_seedable():
+    from moto.moto_api._internal import mock_random
+
+    mock_random.seed(7)
+    a = mock_random.get_random_hex(16)
+    mock_random.seed(7)
+    assert mock_random.get_random_hex(16) == a
+
+
+def test_backend_dict_builds_instances_from_its_backend_attribute():
+    from moto.kinesis.models import KinesisBackend
+
+    backends = _moto.get_backend("kinesis")
+    assert backends.backend is KinesisBackend
+
+    class Sub(_moto.LabBackendMixin, KinesisBackend):
+        moto_service = "kinesis"
+
+    undo = _moto.swap_backend_class("kinesis", Sub)
+    try:
+        instance = backends["123456789012"]["us-east-1"]
+        assert isinstance(instance, Sub)
+        assert instance.urls, "moto still finds the URL table for a labsim subclass"
+    finally:
+        undo()
+    assert isinstance(backends["123456789012"]["us-east-1"], KinesisBackend)
+    assert backends.backend is KinesisBackend
+
+
+def test_swap_backend_class_refuses_a_non_subclass():
+    with pytest.raises(TypeError, match="subclass"):
+        _moto.swap_backend_class("kinesis", dict)
+
+
+def test_base_backend_derives_its_url_module_from_the_class_module():
+    from moto.core.base_backend import BaseBackend
+
+    assert isinstance(BaseBackend.__dict__["_url_module"], property)
+
+
+def test_mock_aws_start_reset_empties_backends():
+    with moto.mock_aws():
+        boto3.client("kinesis", region_name="us-east-1").create_stream(StreamName="a", ShardCount=1)
+    with moto.mock_aws():
+        assert boto3.client("kinesis", region_name="us-east-1").list_streams()["StreamNames"] == []
