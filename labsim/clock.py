@@ -13,6 +13,13 @@ loops) are written once against ``call_at`` / ``call_later`` / ``call_every`` an
 Which threads move time: only the thread that started the lab, threads labsim starts for itself, and
 threads a learner adopts with ``clock.adopt_thread()``. A ``time.sleep`` on any other thread (Jupyter's,
 tqdm's) sleeps for real and leaves simulated time alone.
+
+>>> clock = VirtualClock(start=0)
+>>> task = clock.call_every(2, lambda: print("tick at", clock.now()))
+>>> clock.advance(5)
+tick at 2.0
+tick at 4.0
+5.0
 """
 
 from __future__ import annotations
