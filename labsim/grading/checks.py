@@ -192,8 +192,9 @@ def check_sequence_numbers(
             )
         if _as_bytes(record["Data"]) != _as_bytes(data):
             raise AssertionError(
-                f"The record with sequence number {number} holds {_as_bytes(record['Data'])!r}, "
-                f"expected {_as_bytes(data)!r}: send each reading's data unchanged."
+                f"sequence_numbers[{i}] is {number}, the record holding {_as_bytes(record['Data'])!r}, but "
+                f"record {i} should hold {_as_bytes(data)!r}. Write the records in the order given, send "
+                "each one's data unchanged, and append each SequenceNumber right after its put_record."
             )
 
 
