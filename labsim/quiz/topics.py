@@ -1,0 +1,37 @@
+"""The fixed vocabularies a question is tagged with: course topics and exam domains.
+
+They live in code, not in the YAML, so a typo in a question file ("kds-writes") is an error
+instead of a new, silently empty topic.
+"""
+
+from __future__ import annotations
+
+# One YAML file per topic (questions/<topic>.yaml); the order is the course's order.
+TOPICS: dict[str, str] = {
+    "course-basics": "Streams, shards, records, hashing, retention, iterators (lesson 00)",
+    "kds-write": "Writing to Kinesis Data Streams: limits, throttling, PutRecords, capacity, cost",
+    "kds-read": "Reading with shard iterators and GetRecords",
+    "efo": "Enhanced fan-out consumers and SubscribeToShard",
+    "resharding-retention": "Splitting, merging, UpdateShardCount and changing retention",
+    "kpl": "Kinesis Producer Library: aggregation, collection, retries",
+    "kcl": "Kinesis Client Library: leases, checkpoints, workers",
+    "firehose": "Amazon Data Firehose: sources, buffering, transformation, delivery",
+    "agent": "Kinesis Agent: flows, processing options, file rotation",
+    "security": "IAM, encryption, network access",
+}
+
+# The four content domains of the AWS Certified Data Engineer - Associate exam (DEA-C01).
+DOMAINS: dict[str, str] = {
+    "ingestion-transformation": "Domain 1: Data Ingestion and Transformation",
+    "data-store-management": "Domain 2: Data Store Management",
+    "operations-support": "Domain 3: Data Operations and Support",
+    "security-governance": "Domain 4: Data Security and Governance",
+}
+
+# Prefixes of the source keys in shared/reference/kinesis-facts.md, plus COURSE for facts about
+# the course's own lab (DESIGN.md). A question's `source` must start with one of them.
+SOURCE_KEYS: frozenset[str] = frozenset({
+    "KDS-API", "KDS-EP", "FH-API", "FH-EP", "BC-HIST", "KDS-Q", "KDS-DG22", "FH-DG23", "KDS-MODES",
+    "KDS-LARGE", "KDS-RET", "KDS-CONS", "KDS-PRICE", "ODA-BLOG", "OD1GB-BLOG", "GR-AK", "GR-FH",
+    "FH-XFORM", "FH-BUF", "FH-DPBUF", "KPL", "KCL", "KCL1", "KCL2", "KCLPY", "AGG", "AGENT", "COURSE",
+})

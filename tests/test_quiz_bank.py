@@ -1,0 +1,320 @@
+"""The question bank: the shipped files are valid and teach, and malformed questions are refused
+with a message that names the file, the question and the problem."""
+
+from __future__ import annotations
+
+import ast
+import copy
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from labsim.quiz import QuestionBankError, load_bank
+from labsim.quiz.bank import QUESTIONS_DIR, default_paths
+from labsim.quiz.topics import DOMAINS, SOURCE_KEYS, TOPICS
+
+REPO = Path(__file__).resolve().parents[1]
+QUIZ_PKG = REPO / "labsim" / "quiz"
+
+
+@pytest.fixture(scope="module")
+def bank():
+    return load_bank()
+
+
+# --- the shipped bank ---------------------------------------------------------------------------
+
+def test_shipped_bank_loads_and_has_the_promised_questions(bank):
+    counts = Counter(q.topic for q in bank)
+    assert counts["course-basics"] >= 8
+    assert counts["kds-write"] >= 32
+    assert {p.stem for p in default_paths()} <= set(TOPICS), "one file per known topic"
+    for path in default_paths():
+        assert {q.topic for q in bank if Path(q.file) == path} == {path.stem}
+
+
+def test_every_question_cites_a_source_and_explains_every_option(bank):
+    for q in bank:
+        assert q.source, f"{q.id} has no source"
+        assert "?" in q.question, f"{q.id} should ask something"
+        for letter, o in zip("abcdefgh", q.options):
+            assert len(o.explanation) >= 40, f"{q.id} option {letter}: explanation too short to teach"
+
+
+def test_course_basics_has_at_most_one_question_on_the_lab_itself(bank):
+    lab = [q for q in bank if q.topic == "course-basics" and q.source.startswith("COURSE")]
+    assert len(lab) <= 1
+
+
+def test_correct_answers_are_not_always_in_the_same_place(bank):
+    # A learner should not be able to score by always picking the same letter.
+    for topic in {q.topic for q in bank}:
+        singles = [q for q in bank if q.topic == topic and q.type == "single"]
+        positions = Counter(next(iter(q.correct_letters)) for q in singles)
+        assert max(positions.values()) <= max(2, len(singles) // 2), (topic, positions)
+        if len(singles) >= 8:
+            assert len(positions) >= 3, (topic, positions)
+
+
+def test_each_topic_mixes_single_and_multiple_answer_questions(bank):
+    for topic in {q.topic for q in bank}:
+        types = Counter(q.type for q in bank if q.topic == topic)
+        assert types["single"] and types["multiple"], (topic, types)
+
+
+def test_changed_facts_carry_then_and_now(bank):
+    """The facts the course flags as changed are taught with today's value and the old one."""
+    def find(pattern):
+        return [q for q in bank if q.changed and re.search(pattern, q.changed.now)]
+
+    retention = find(r"8,760 hours")
+    assert retention and all(q.changed.date.startswith("2021-11") and "168" in q.changed.then for q in retention)
+    put_records = find(r"10 MiB per (PutRecords )?request")
+    assert put_records and all(q.changed.date.startswith("2025-10") and "5 MiB" in q.changed.then
+                               for q in put_records)
+    record_size = find(r"record")
+    assert any("UpdateMaxRecordSize" in q.changed.now and q.changed.date.startswith("2025-10")
+               for q in record_size)
+
+
+def test_changed_dates_agree_with_labsim_quotas(bank):
+    """The quiz and the simulator's published numbers must tell the same story."""
+    quotas = pytest.importorskip("labsim.quotas")
+    for name, pattern in [("RETENTION_MAX_HOURS", r"8,760 hours"), ("PUT_RECORDS_MAX_BYTES", r"per (PutRecords )?request")]:
+        fact = getattr(quotas, name, None)
+        if fact is None or getattr(fact, "changed", None) is None:
+            pytest.skip(f"labsim.quotas has no dated {name}")
+        for q in bank:
+            if q.changed and re.search(pattern, q.changed.now):
+                assert q.changed.date[:7] == str(fact.changed)[:7], (q.id, name)
+
+
+def test_lesson_links_point_at_existing_sections_when_the_lesson_exists(bank):
+    """Links are checked against lessons that exist already; lessons still being written are skipped."""
+    missing = []
+    for q in bank:
+        path, anchor = q.lesson.split("#", 1)
+        nb = REPO / path
+        if not nb.exists():
+            continue
+        if anchor not in _anchors(nb):
+            missing.append(f"{q.id}: {q.lesson}")
+    assert not missing, "lesson sections not found:\n" + "\n".join(missing)
+
+
+def _anchors(notebook: Path) -> set[str]:
+    """Heading anchors as JupyterLab makes them (spaces become '-') plus explicit <a id/name>."""
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    anchors = set()
+    for cell in cells:
+        if cell["cell_type"] != "markdown":
+            continue
+        text = "".join(cell["source"])
+        for m in re.finditer(r"^#{1,6}\s+(.+?)\s*#*\s*$", text, flags=re.M):
+            anchors.add(m.group(1).strip().replace(" ", "-"))
+        anchors.update(re.findall(r"<a\s+(?:id|name)=[\"']([^\"']+)[\"']", text))
+    return anchors
+
+
+def test_quiz_package_stays_in_the_teaching_layer():
+    """labsim.quiz must not import the lab, the physics or moto (layer 3 depends on nothing below
+    that it does not need), nor anything that could reach the network."""
+    forbidden = re.compile(r"^(labsim\.(lab|streams|firehose|kpl|kcl|agent|transport|safety)|moto|boto3|botocore"
+                           r"|requests|urllib|http|socket)\b")
+    for path in QUIZ_PKG.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [("labsim.quiz." if node.level == 1 else "labsim." if node.level == 2 else "") + (node.module or "")]
+            else:
+                continue
+            for name in names:
+                assert not forbidden.match(name), f"{path.name} imports {name}"
+
+
+# --- malformed questions ------------------------------------------------------------------------
+
+BASE = {
+    "id": "kds-write-901",
+    "topic": "kds-write",
+    "domains": ["ingestion-transformation"],
+    "type": "single",
+    "question": "A producer is throttled. What should it do?",
+    "options": [
+        {"text": "Retry with back-off", "correct": True, "explanation": "Backing off gives the shard time."},
+        {"text": "Retry at once in a loop", "correct": False, "explanation": "This makes throttling worse."},
+        {"text": "Give up", "correct": False, "explanation": "The data would be lost."},
+    ],
+    "lesson": "lessons/02-producing-and-throttling.ipynb#Throttling",
+}
+MULTI = {**BASE, "type": "multiple", "question": "Which TWO help? (Choose 2)",
+         "options": [{**o, "correct": i < 2} for i, o in enumerate(BASE["options"])]}
+
+
+def write(tmp_path: Path, questions, name: str = "kds-write.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(questions, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def problems_for(tmp_path: Path, question) -> str:
+    path = write(tmp_path, [question])
+    with pytest.raises(QuestionBankError) as info:
+        load_bank([path])
+    message = str(info.value)
+    assert str(path) in message  # every problem names its file
+    return message
+
+
+def edit(base, **changes):
+    q = copy.deepcopy(base)
+    for key, value in changes.items():
+        if value is DELETE:
+            del q[key]
+        else:
+            q[key] = value
+    return q
+
+
+def option(base, index, **changes):
+    q = copy.deepcopy(base)
+    for key, value in changes.items():
+        if value is DELETE:
+            del q["options"][index][key]
+        else:
+            q["options"][index][key] = value
+    return q
+
+
+DELETE = object()
+
+MALFORMED = {
+    "missing options": (edit(BASE, options=DELETE), "'options' is missing"),
+    "missing lesson": (edit(BASE, lesson=DELETE), "'lesson' is missing"),
+    "misspelt key": (edit(BASE, explaination="x"), "unknown key 'explaination'"),
+    "unknown topic": (edit(BASE, topic="kds-writes"), "unknown topic 'kds-writes'"),
+    "topic in the wrong file": (edit(BASE, topic="kds-read", id="kds-read-901"), "does not belong in kds-write.yaml"),
+    "id format": (edit(BASE, id="kds-write-7"), "must look like '<topic>-NNN'"),
+    "id of another topic": (edit(BASE, id="kds-read-901"), "must start with its topic, 'kds-write-'"),
+    "unknown domain": (edit(BASE, domains=["ingestion"]), "unknown domain 'ingestion'"),
+    "empty domains": (edit(BASE, domains=[]), "domains must be"),
+    "repeated domain": (edit(BASE, domains=["security-governance", "security-governance"]), "domains repeat"),
+    "unknown type": (edit(BASE, type="multi"), "type must be 'single' or 'multiple'"),
+    "empty question": (edit(BASE, question="  "), "'question' must be a non-empty string"),
+    "single with two answers": (option(BASE, 1, correct=True), "exactly 1 correct option, found 2"),
+    "single with no answer": (option(BASE, 0, correct=False), "exactly 1 correct option, found 0"),
+    "single says choose": (edit(BASE, question="Which? (Choose 2)"), "must not say '(Choose N)'"),
+    "multiple with one answer": (option(MULTI, 1, correct=False), "at least 2 correct options, found 1"),
+    "multiple without choose": (edit(MULTI, question="Which help?"), "must say '(Choose 2)'"),
+    "multiple with the wrong count": (edit(MULTI, question="Which help? (Choose 3)"), "must say '(Choose 2)'"),
+    "multiple with no wrong option": (option(MULTI, 2, correct=True), "at least one wrong option"),
+    "option without explanation": (option(BASE, 1, explanation=DELETE), "option b: 'explanation' is missing"),
+    "option with empty explanation": (option(BASE, 2, explanation=""), "option c: 'explanation' must be a non-empty"),
+    "option with unknown key": (option(BASE, 0, why="x"), "option a: unknown key 'why'"),
+    "correct is not a boolean": (option(BASE, 0, correct="yes"), "option a: 'correct' must be true or false"),
+    "too few options": (edit(BASE, options=BASE["options"][:2]), "options must be a list of 3 to 8"),
+    "repeated option": (option(BASE, 2, text="Retry with back-off"), "two options have the same text"),
+    "lesson without anchor": (edit(BASE, lesson="lessons/02-producing-and-throttling.ipynb"), "must look like 'lessons/NN-name.ipynb#Section-anchor'"),
+    "lesson outside lessons/": (edit(BASE, lesson="solutions/02/x.ipynb#Top"), "must look like 'lessons/"),
+    "lesson not a notebook": (edit(BASE, lesson="lessons/02.md#Top"), "must look like 'lessons/"),
+    "changed date": (edit(BASE, changed={"date": "Nov 2021", "then": "a", "now": "b"}), "changed: date must be"),
+    "changed impossible date": (edit(BASE, changed={"date": "2021-13", "then": "a", "now": "b"}), "changed: date"),
+    "changed without now": (edit(BASE, changed={"date": "2021-11", "then": "a"}), "changed: 'now' must be"),
+    "changed unchanged": (edit(BASE, changed={"date": "2021-11", "then": "a", "now": "a"}), "are the same"),
+    "difficulty out of range": (edit(BASE, difficulty=4), "difficulty must be 1, 2 or 3"),
+    "difficulty as boolean": (edit(BASE, difficulty=True), "difficulty must be 1, 2 or 3"),
+    "unknown source": (edit(BASE, source="Stack Overflow"), "source 'Stack Overflow' must start with a key"),
+}
+
+
+@pytest.mark.parametrize("case", list(MALFORMED))
+def test_malformed_question_is_refused_with_a_useful_message(tmp_path, case):
+    question, expected = MALFORMED[case]
+    message = problems_for(tmp_path, question)
+    assert expected in message
+    assert f"question {question['id']}" in message  # and the question
+
+
+def test_all_problems_are_reported_at_once(tmp_path):
+    bad = edit(BASE, topic="nope", difficulty=9, lesson="x")
+    path = write(tmp_path, [bad, edit(BASE, id="kds-write-902", question="Fine?", type="both")])
+    with pytest.raises(QuestionBankError) as info:
+        load_bank([path])
+    wheres = [(p.where, p.message.split()[0]) for p in info.value.problems]
+    assert len(info.value.problems) == 4, wheres
+    assert {p.where for p in info.value.problems} == {"question kds-write-901", "question kds-write-902"}
+
+
+def test_question_without_id_is_located_by_position(tmp_path):
+    message = problems_for(tmp_path, edit(BASE, id=DELETE))
+    assert "question #1 (no id): 'id' is missing" in message
+
+
+def test_duplicate_ids_across_files_name_both_files(tmp_path):
+    a = write(tmp_path, [BASE], "kds-write.yaml")
+    b = write(tmp_path, [edit(BASE, question="Another question?")], "extra.yaml")
+    with pytest.raises(QuestionBankError, match="duplicate id") as info:
+        load_bank([a, b])
+    assert str(a) in str(info.value) and str(b) in str(info.value)
+
+
+def test_duplicate_question_text_is_refused(tmp_path):
+    path = write(tmp_path, [BASE, edit(BASE, id="kds-write-902", question="A  producer is throttled.  What should it do?")])
+    with pytest.raises(QuestionBankError, match="kds-write-902: same question text as kds-write-901"):
+        load_bank([path])
+
+
+def test_repeated_yaml_key_is_refused_not_silently_overwritten(tmp_path):
+    text = yaml.safe_dump([BASE], sort_keys=False).replace("correct: true", "correct: true\n    correct: false", 1)
+    path = tmp_path / "kds-write.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(QuestionBankError, match=r"line \d+: is not valid YAML: duplicate key 'correct'"):
+        load_bank([path])
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("- id: [unclosed\n", "is not valid YAML"),
+    ("id: kds-write-001\n", "must be a non-empty YAML list of questions"),
+    ("", "must be a non-empty YAML list of questions"),
+    ("- just a string\n", "question #1 (no id): must be a mapping"),
+])
+def test_file_level_problems(tmp_path, text, expected):
+    path = tmp_path / "kds-write.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(QuestionBankError, match=re.escape(expected)) as info:
+        load_bank([path])
+    assert str(path) in str(info.value)
+
+
+def test_missing_file_is_reported(tmp_path):
+    with pytest.raises(QuestionBankError, match="cannot be read"):
+        load_bank([tmp_path / "kds-write.yaml"])
+
+
+def test_lenient_forms_are_accepted(tmp_path):
+    """A single domain as a string, an unquoted YAML date, a directory of files."""
+    text = yaml.safe_dump([edit(BASE, domains="security-governance")], sort_keys=False)
+    text += "  changed:\n    date: 2021-11-30\n    then: 7 days\n    now: 365 days\n"
+    (tmp_path / "kds-write.yaml").write_text(text, encoding="utf-8")
+    (q,) = load_bank([tmp_path])
+    assert q.domains == ("security-governance",)
+    assert q.changed.date == "2021-11-30"
+    assert q.correct_letters == {"a"} and q.letters == ("a", "b", "c")
+
+
+def test_vocabularies_match_the_design():
+    assert list(DOMAINS) == ["ingestion-transformation", "data-store-management", "operations-support",
+                             "security-governance"]
+    assert {"course-basics", "kds-write", "kds-read", "efo", "resharding-retention", "kpl", "kcl", "firehose",
+            "agent", "security"} == set(TOPICS)
+    facts = REPO.parent / "shared" / "reference" / "kinesis-facts.md"
+    if facts.exists():  # every source key the validator accepts is defined in the fact sheet
+        text = facts.read_text(encoding="utf-8")
+        assert all(k in text for k in SOURCE_KEYS - {"COURSE"})
+    assert QUESTIONS_DIR.is_dir()
