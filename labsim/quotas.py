@@ -138,6 +138,9 @@ CONTROL_PLANE_TPS = {
     "RegisterStreamConsumer": Quota(5, "calls/s per account", "KDS-API RegisterStreamConsumer"),
 }
 LIST_SHARDS_NEXT_TOKEN_LIFETIME_SECONDS = Quota(300, "s a ListShards NextToken stays valid", "KDS-API ListShards")
+LIST_SHARDS_MAX_RESULTS = Quota(1000, "shards per ListShards page (MaxResults 1-10,000; above 1,000 still 1,000)", "KDS-API ListShards")
+LIST_STREAM_CONSUMERS_MAX_RESULTS = Quota(100, "consumers per ListStreamConsumers page (MaxResults 1-10,000)", "KDS-API ListStreamConsumers")
+CONSUMERS_CREATING_AT_ONCE = Quota(5, "EFO consumers in CREATING per account", "KDS-API RegisterStreamConsumer")
 
 # --- Simulated durations (not published as exact numbers; chosen to look like the service) --------
 # AWS documents the states but not their durations; these keep lessons realistic and are labelled so.
@@ -147,6 +150,12 @@ STREAM_DELETING_SECONDS = Rate(10.0, "s in DELETING (labsim's model)", "labsim m
 CONSUMER_CREATING_SECONDS = Rate(5.0, "s an EFO consumer stays CREATING (labsim's model)", "labsim model; KDS-API RegisterStreamConsumer")
 EFO_PUSH_LATENCY_SECONDS = Rate(0.070, "s average propagation delay with EFO", "KDS-CONS")
 POLLING_LATENCY_SECONDS = Rate(0.200, "s average propagation delay, one polling consumer", "KDS-CONS")
+CONSUMER_DELETING_SECONDS = Rate(5.0, "s an EFO consumer stays DELETING (labsim's model)", "labsim model; KDS-API DeregisterStreamConsumer")
+EFO_HEARTBEAT_SECONDS = Rate(1.0, "s between SubscribeToShard events when no data flows (labsim's model)", "labsim model; KDS-API SubscribeToShardEvent")
+RETENTION_SWEEP_SECONDS = Rate(60.0, "s between retention sweeps; reads also trim on access (labsim's model)", "labsim model; KDS-RET")
+PUT_RECORD_LATENCY_MS = Rate(10.0, "ms reported as PutRecord.Latency (labsim model; AWS publishes none)", "labsim model; KDS-DG22 monitoring-with-cloudwatch.md")
+PUT_RECORDS_LATENCY_MS = Rate(20.0, "ms reported as PutRecords.Latency (labsim model; AWS publishes none)", "labsim model; KDS-DG22 monitoring-with-cloudwatch.md")
+ON_DEMAND_MEASURE_SECONDS = Quota(60, "s window over which on-demand averages a shard's write rate (labsim model)", "labsim model; KDS-DG22 how-do-i-size-a-stream.md")
 
 # --- Firehose (kinesis-facts 7) ------------------------------------------------------------------
 FIREHOSE_RECORD_MAX_BYTES = Quota(1_024_000, "bytes per record before base64", "FH-API Data")
@@ -167,6 +176,27 @@ KPL_RECORD_MAX_BUFFERED_TIME_MS = Quota(100, "ms", "KPL: KinesisProducerConfigur
 KPL_RECORD_TTL_MS = Quota(30_000, "ms", "KPL: KinesisProducerConfiguration.java")
 KPL_RATE_LIMIT_PERCENT = Quota(150, "% of the shard limit", "KPL: KinesisProducerConfiguration.java")
 KPL_MAX_USER_RECORD_BYTES = Quota(1 * MiB, "bytes per user record", "KPL: KinesisProducerConfiguration.java")
+# Allowed ranges of the KPL settings (kinesis-facts 4.3): labsim.kpl validates against these.
+KPL_AGGREGATION_MAX_COUNT_MAX = Quota(2**63 - 1, "largest AggregationMaxCount", "KPL: KinesisProducerConfiguration.java")
+KPL_AGGREGATION_MAX_SIZE_MIN = Quota(64, "bytes, smallest AggregationMaxSize", "KPL: KinesisProducerConfiguration.java")
+KPL_AGGREGATION_MAX_SIZE_MAX = Quota(10 * MiB, "bytes, largest AggregationMaxSize", "KPL: KinesisProducerConfiguration.java")
+KPL_COLLECTION_MAX_COUNT_MAX = Quota(500, "largest CollectionMaxCount", "KPL: KinesisProducerConfiguration.java")
+KPL_COLLECTION_MAX_SIZE_MIN = Quota(52_224, "bytes, smallest CollectionMaxSize", "KPL: KinesisProducerConfiguration.java")
+KPL_MAX_USER_RECORD_BYTES_MIN = Quota(64, "bytes, smallest MaxUserRecordSize", "KPL: KinesisProducerConfiguration.java")
+KPL_MAX_USER_RECORD_BYTES_MAX = Quota(10 * MiB, "bytes, largest MaxUserRecordSize", "KPL: KinesisProducerConfiguration.java")
+KPL_RECORD_TTL_MS_MIN = Quota(100, "ms, smallest RecordTtl", "KPL: KinesisProducerConfiguration.java")
+KPL_RATE_LIMIT_PERCENT_MIN = Quota(1, "% of the shard limit, smallest RateLimit", "KPL: KinesisProducerConfiguration.java")
+KPL_METRICS_UPLOAD_DELAY_MS = Quota(60_000, "ms between metrics uploads (1-60,000)", "KPL: KinesisProducerConfiguration.java")
+# How the KPL works inside (kinesis-facts 4.1, 4.2, 4.4).
+KPL_AGGREGATION_OVERHEAD_BYTES = Quota(20, "bytes per aggregated record (4 magic + 16 MD5)", "KPL: aggregation-format.md; kinesis_record.h")
+KPL_LIMITER_RECORDS_CAPACITY = Quota(1000, "records the per-shard token bucket holds", "KPL: aws/kinesis/core/limiter.h")
+KPL_LIMITER_BYTES_CAPACITY = Quota(
+    10 * MiB, "bytes the per-shard token bucket holds", "KPL: aws/kinesis/core/limiter.h (kinesis-facts 4.4)",
+    then=1 * MiB, changed="KPL 1.x (0.x limiter.h held 1 MiB)",
+)
+KPL_LIMITER_DRAIN_MS = Quota(25, "ms between limiter drains", "KPL: aws/kinesis/core/limiter.h")
+KPL_COLLECTOR_SHARD_FLUSH_BYTES = Quota(256 * KiB, "bytes buffered for one shard that make the collector send", "KPL: aws/kinesis/core/collector.h")
+KPL_REDUCER_MIN_BUFFER_MS = Quota(50, "ms a buffer waits at least after its last add before a timed flush", "KPL: aws/kinesis/core/reducer.h kMinBufferTime")
 
 
 def all_quotas() -> dict[str, Any]:
