@@ -1,0 +1,616 @@
+"""``LabKinesisBackend``: moto's Kinesis backend with labsim's model and physics.
+
+One instance serves one account and Region. It keeps ``self.streams`` (moto's attribute name) as
+a dict of ``labsim.streams.model.Stream``, whose objects provide the attributes moto's own methods
+and its KinesisResponse read (``to_json``, ``to_json_summary``, ``shards``, ``tags``, ``consumers``,
+``shard_level_metrics``, ``encryption_type``...), so operations labsim does not override (tags,
+retention, encryption, enhanced monitoring, consumers, resource policies) keep working on the
+labsim model.
+
+Both doors lead here: the fast handlers in ``labsim.streams.wire`` call the methods below directly,
+and moto's KinesisResponse (``kinesis_backends[account][region]``) calls them through moto's
+dispatch. Either way the same validation, status rules, budgets and metrics apply.
+
+The read side (``get_shard_iterator`` / ``get_records``) and resharding here are a *basic*
+implementation that keeps moto's operations working on the new model; the read-side physics
+(iterator expiry, GetRecords limits, retention, EFO) replace or extend them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as _dt
+import hashlib
+import json
+import re
+from bisect import bisect_right
+from typing import Any
+
+from moto.kinesis.models import KinesisBackend
+
+from labsim import quotas
+from labsim._moto import LabBackendMixin, get_backend
+from labsim.clock import VirtualClock
+from labsim.lab import current_lab
+
+from . import errors as E
+from . import lifecycle
+from .budgets import ShardWriteBudget
+from .metrics import SHARD_WRITE_METRICS, MetricsAggregator
+from .model import Shard, Stream
+from .routing import HASH_KEY_PATTERN, MAX_HASH_KEY, even_hash_ranges
+from .scaling import OnDemandScaler
+
+STREAM_NAME_RE = re.compile(r"^[a-zA-Z0-9_.-]+$")
+STREAM_NAME_PATTERN = "[a-zA-Z0-9_.-]+"
+HASH_KEY_REGEX_TEXT = "0|([1-9]\\d{0,38})"
+SEQUENCE_NUMBER_RE = re.compile(r"^(0|[1-9]\d{0,128})$")
+THROTTLED = "ProvisionedThroughputExceededException"
+
+_md5 = hashlib.md5
+_from_bytes = int.from_bytes
+
+
+def _b64decode(value: Any) -> bytes:
+    if value is None:
+        return b""
+    if isinstance(value, bytes):
+        return binascii.a2b_base64(value)
+    return binascii.a2b_base64(value.encode("ascii"))
+
+
+class LabKinesisBackend(LabBackendMixin, KinesisBackend):
+    """moto's KinesisBackend on labsim's model: statuses, budgets, validation, metrics."""
+
+    moto_service = "kinesis"
+
+    def __init__(self, region_name: str, account_id: str) -> None:
+        super().__init__(region_name, account_id)
+        lab = current_lab()
+        self.clock = lab.clock if lab is not None else VirtualClock()
+        self.now = self.clock.now
+        self.streams: dict[str, Stream] = {}  # type: ignore[assignment]
+        self.metrics = MetricsAggregator(self.clock, self._cloudwatch)
+        self.scaler = OnDemandScaler(self.clock)
+
+    def _cloudwatch(self) -> Any:
+        return get_backend("cloudwatch")[self.account_id][self.region_name]
+
+    # -- finding streams ---------------------------------------------------------------------------
+    def _name_from(self, stream_name: str | None, stream_arn: str | None) -> str:
+        if stream_name:
+            return stream_name
+        if stream_arn:
+            return stream_arn.split(":stream/", 1)[-1].split("/", 1)[0]
+        raise E.InvalidArgumentError("Either StreamName or StreamARN should be provided.")
+
+    def describe_stream(self, stream_arn: str | None, stream_name: str | None) -> Stream:  # type: ignore[override]
+        """The stream in any status (CREATING, ACTIVE, UPDATING, DELETING), else ResourceNotFound."""
+        name = self._name_from(stream_name, stream_arn)
+        stream = self.streams.get(name)
+        if stream is None or (stream_arn and stream.arn != stream_arn):
+            raise E.stream_not_found(name, self.account_id)
+        return stream
+
+    def describe_stream_summary(self, stream_arn: str | None, stream_name: str | None) -> Stream:  # type: ignore[override]
+        return self.describe_stream(stream_arn, stream_name)
+
+    def data_stream(self, stream_name: str | None, stream_arn: str | None) -> Stream:
+        """The stream for a data-plane call: a CREATING stream does not exist yet for reads/writes."""
+        name = stream_name or self._name_from(None, stream_arn)
+        stream = self.streams.get(name)
+        if stream is None or stream.status == "CREATING" or (stream_arn and stream.arn != stream_arn):
+            if stream_name is not None and not STREAM_NAME_RE.match(stream_name):
+                raise E.validation_errors([E.pattern(stream_name, "streamName", STREAM_NAME_PATTERN)])
+            raise E.stream_not_found(name, self.account_id)
+        return stream
+
+    def _changeable(self, stream: Stream) -> None:
+        if stream.status != "ACTIVE":
+            raise E.stream_not_active(stream.name, self.account_id, stream.status)
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def create_stream(  # type: ignore[override]
+        self,
+        stream_name: str,
+        shard_count: int | None,
+        stream_mode: dict[str, str] | None = None,
+        retention_period_hours: int | None = None,
+        max_record_size_kib: int | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> Stream:
+        problems = _stream_name_problems(stream_name)
+        mode = (stream_mode or {}).get("StreamMode", "PROVISIONED")
+        if mode not in ("PROVISIONED", "ON_DEMAND"):
+            problems.append(
+                f"Value '{mode}' at 'streamModeDetails.streamMode' failed to satisfy constraint: "
+                "Member must satisfy enum value set: [PROVISIONED, ON_DEMAND]"
+            )
+        if max_record_size_kib is not None:
+            problems += _max_record_size_problems(max_record_size_kib)
+        if shard_count is not None and (isinstance(shard_count, bool) or not isinstance(shard_count, int) or shard_count < 1):
+            problems.append(E.value_at_least(shard_count, "shardCount", 1))
+        if problems:
+            raise E.validation_errors(problems)
+        if mode == "PROVISIONED" and shard_count is None:
+            raise E.InvalidArgumentError("ShardCount is required for streams in PROVISIONED mode.")
+        if tags and len(tags) > quotas.TAGS_PER_STREAM:
+            raise E.InvalidArgumentError(f"Failed to create stream {stream_name}: a stream can have at most {quotas.TAGS_PER_STREAM} tags.")
+        if stream_name in self.streams:
+            raise E.stream_exists(stream_name, self.account_id)
+        creating = sum(1 for s in self.streams.values() if s.status == "CREATING")
+        if creating >= quotas.STREAMS_CREATING_AT_ONCE:
+            raise E.LimitExceededError(
+                f"This request would exceed the limit of {int(quotas.STREAMS_CREATING_AT_ONCE)} streams in the CREATING "
+                f"state for account {self.account_id}. Wait until a stream is ACTIVE and try again."
+            )
+        count = int(quotas.ON_DEMAND_INITIAL_SHARDS) if mode == "ON_DEMAND" else int(shard_count)  # type: ignore[arg-type]
+        if mode == "ON_DEMAND":
+            on_demand = sum(1 for s in self.streams.values() if s.mode == "ON_DEMAND")
+            if on_demand >= quotas.ON_DEMAND_STREAMS_PER_ACCOUNT:
+                raise E.LimitExceededError(
+                    f"This request would exceed the limit of {int(quotas.ON_DEMAND_STREAMS_PER_ACCOUNT)} on-demand streams "
+                    f"for account {self.account_id}."
+                )
+        open_now = self.open_shard_count()
+        if open_now + count > quotas.SHARDS_PER_ACCOUNT:
+            raise E.LimitExceededError(
+                f"This request would exceed the shard limit for the account {self.account_id} in {self.region_name}. "
+                f"Current shard count for the account: {open_now}. Limit: {int(quotas.SHARDS_PER_ACCOUNT)}. "
+                f"Number of additional shards that would have resulted from this request: {count}."
+            )
+        stream = Stream(
+            stream_name,
+            account_id=self.account_id,
+            region=self.region_name,
+            now=self.now,
+            shard_count=count,
+            mode=mode,
+            retention_hours=int(retention_period_hours or quotas.RETENTION_DEFAULT_HOURS),
+            max_record_size_kib=int(max_record_size_kib or quotas.MAX_RECORD_SIZE_KIB_MIN),
+            status="CREATING",
+            partition=_partition(self.region_name),
+        )
+        if tags:
+            stream.tags.update(tags)
+        self.streams[stream_name] = stream
+        lifecycle.begin_creating(self.clock, stream)
+        return stream
+
+    def delete_stream(self, stream_arn: str | None, stream_name: str | None) -> Stream:  # type: ignore[override]
+        stream = self.describe_stream(stream_arn, stream_name)
+        self._changeable(stream)
+        lifecycle.begin_deleting(self.clock, stream, self._remove)
+        return stream
+
+    def _remove(self, stream: Stream) -> None:
+        if self.streams.get(stream.name) is stream:
+            del self.streams[stream.name]
+
+    def open_shard_count(self) -> int:
+        return sum(s.shard_count for s in self.streams.values())
+
+    def describe_limits(self) -> dict[str, int]:  # type: ignore[override]
+        return {
+            "ShardLimit": int(quotas.SHARDS_PER_ACCOUNT),
+            "OpenShardCount": self.open_shard_count(),
+            "OnDemandStreamCount": sum(1 for s in self.streams.values() if s.mode == "ON_DEMAND"),
+            "OnDemandStreamCountLimit": int(quotas.ON_DEMAND_STREAMS_PER_ACCOUNT),
+        }
+
+    def update_stream_mode(self, stream_arn: str, stream_mode: dict[str, str]) -> None:  # type: ignore[override]
+        stream = self.describe_stream(stream_arn, None)
+        mode = (stream_mode or {}).get("StreamMode")
+        if mode not in ("PROVISIONED", "ON_DEMAND"):
+            raise E.validation_errors([
+                f"Value '{mode}' at 'streamModeDetails.streamMode' failed to satisfy constraint: "
+                "Member must satisfy enum value set: [PROVISIONED, ON_DEMAND]"
+            ])
+        self._changeable(stream)
+        if mode == stream.mode:
+            return
+        now = self.now()
+        recent = [t for t in stream.mode_changes if t > now - 86400]
+        if len(recent) >= quotas.MODE_SWITCHES_PER_DAY:
+            raise E.LimitExceededError(
+                f"Stream {stream.name} under account {self.account_id} has already switched capacity mode "
+                f"{int(quotas.MODE_SWITCHES_PER_DAY)} times in the last 24 hours."
+            )
+        stream.mode_changes = recent + [now]
+        stream.mode = mode  # the shard count at the moment of the switch is kept
+        lifecycle.begin_updating(self.clock, stream)
+
+    def update_max_record_size(self, stream_arn: str, max_record_size_kib: Any) -> None:
+        problems = _max_record_size_problems(max_record_size_kib)
+        if problems:
+            raise E.validation_errors(problems)
+        stream = self.describe_stream(stream_arn, None)
+        self._changeable(stream)
+        stream.max_record_size_kib = int(max_record_size_kib)
+        lifecycle.begin_updating(self.clock, stream)
+
+    # -- writing -----------------------------------------------------------------------------------
+    def validate_entries(self, stream: Stream, raw: list[dict[str, Any]], batch: bool) -> list[tuple[bytes, str, int, str | None]]:
+        """Decode and check PutRecord(s) entries; the whole request is refused on any problem.
+
+        Returns (data, partition_key, partition_key_bytes, explicit_hash_key) per entry.
+        """
+        n = len(raw)
+        if batch:
+            if n < 1:
+                raise E.validation_errors(["Value '[]' at 'records' failed to satisfy constraint: Member must have length greater than or equal to 1"])
+            if n > quotas.PUT_RECORDS_MAX_RECORDS:
+                raise E.validation_errors([E.length_at_most(None, "records", int(quotas.PUT_RECORDS_MAX_RECORDS), show_value=False)])
+        max_size = stream.max_record_size_kib * 1024
+        pk_max = int(quotas.PARTITION_KEY_MAX_LENGTH)
+        out: list[tuple[bytes, str, int, str | None]] = []
+        problems: list[str] | None = None
+        total = 0
+        for i, entry in enumerate(raw, 1):
+            where = f"records.{i}.member." if batch else ""
+            pk = entry.get("PartitionKey")
+            try:
+                data = _b64decode(entry.get("Data"))
+            except (binascii.Error, ValueError, UnicodeEncodeError):
+                raise E.KinesisError("Start of structure or map found where not expected.", "SerializationException") from None
+            ehk = entry.get("ExplicitHashKey")
+            if pk is None:
+                (problems := problems or []).append(f"Value null at '{where}partitionKey' failed to satisfy constraint: Member must not be null")
+                continue
+            pk_bytes = len(pk.encode("utf-8")) if not pk.isascii() else len(pk)
+            size = len(data) + pk_bytes
+            plen = len(pk)
+            if plen < 1 or plen > pk_max or size > max_size or (ehk is not None and not HASH_KEY_PATTERN.match(ehk)):
+                problems = problems or []
+                if plen < 1:
+                    problems.append(E.length_at_least(pk, f"{where}partitionKey", 1))
+                if plen > pk_max:
+                    problems.append(E.length_at_most(pk, f"{where}partitionKey", pk_max))
+                if size > max_size:
+                    problems.append(E.length_at_most(None, f"{where}data", max_size, show_value=False))
+                if ehk is not None and not HASH_KEY_PATTERN.match(ehk):
+                    problems.append(E.pattern(ehk, f"{where}explicitHashKey", HASH_KEY_REGEX_TEXT))
+                continue
+            total += size
+            out.append((data, pk, pk_bytes, ehk))
+        if problems:
+            raise E.validation_errors(problems)
+        for _, _, _, ehk in out:
+            if ehk is not None and int(ehk) > MAX_HASH_KEY:
+                raise E.InvalidArgumentError(
+                    f"Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was {ehk}"
+                )
+        if batch and total > quotas.PUT_RECORDS_MAX_BYTES:
+            raise E.InvalidArgumentError(f"Records size exceeds {int(quotas.PUT_RECORDS_MAX_BYTES) // quotas.MiB} MB limit")
+        return out
+
+    def write(self, stream: Stream, entries: list[tuple[bytes, str, int, str | None]], batch: bool = True) -> tuple[list[dict[str, str]], int]:
+        """Route, admit and store validated entries. Returns (result entries in order, failed count).
+
+        Each record takes from its shard's write budget (``labsim.streams.budgets``); a record over
+        budget is refused on its own and the others still go in, as PutRecords does.
+        """
+        now = self.now()
+        results: list[dict[str, str]] = []
+        failed = 0
+        per_shard: dict[Shard, list[int]] = {}
+        account = self.account_id
+        with stream.lock:
+            index = stream._index
+            starts, items = index.starts, index.items
+            for data, pk, pk_bytes, ehk in entries:
+                hk = _from_bytes(_md5(pk.encode("utf-8")).digest(), "big") if ehk is None else int(ehk)
+                shard = items[bisect_right(starts, hk) - 1]
+                size = len(data) + pk_bytes
+                budget = shard.write_budget
+                if budget is None:
+                    budget = shard.write_budget = ShardWriteBudget(now)
+                st = per_shard.get(shard)
+                if st is None:
+                    st = per_shard[shard] = [0, 0, 0]
+                if budget.admit(size, now):
+                    rec = shard.append(data, pk, ehk, hk, size, now)
+                    results.append({"SequenceNumber": rec.sequence_number, "ShardId": shard.shard_id})
+                    st[0] += size
+                    st[1] += 1
+                else:
+                    failed += 1
+                    st[2] += 1
+                    results.append({"ErrorCode": THROTTLED, "ErrorMessage": E.shard_throttled(shard.shard_id, stream.name, account)})
+        self._account(stream, per_shard, len(entries), failed, batch, now)
+        return results, failed
+
+    def _account(self, stream: Stream, per_shard: dict[Shard, list[int]], total: int, failed: int, batch: bool, now: float) -> None:
+        """Metrics and on-demand observation for one request (not per record)."""
+        ok_bytes = sum(v[0] for v in per_shard.values())
+        ok = total - failed
+        m = self.metrics
+        name = stream.name
+        samples: list[tuple[str, float]] = [
+            ("IncomingBytes", ok_bytes),
+            ("IncomingRecords", ok),
+            ("WriteProvisionedThroughputExceeded", failed),
+        ]
+        if batch:
+            samples += [
+                ("PutRecords.Success", 1.0 if ok else 0.0),
+                ("PutRecords.Bytes", ok_bytes),
+                ("PutRecords.Latency", float(quotas.PUT_RECORDS_LATENCY_MS)),
+                ("PutRecords.TotalRecords", total),
+                ("PutRecords.SuccessfulRecords", ok),
+                ("PutRecords.FailedRecords", 0),
+                ("PutRecords.ThrottledRecords", failed),
+            ]
+        else:
+            samples += [("PutRecord.Success", 1.0 if ok else 0.0), ("PutRecord.Latency", float(quotas.PUT_RECORD_LATENCY_MS))]
+            if ok:
+                samples.append(("PutRecord.Bytes", ok_bytes))
+        m.add(now, name, samples)
+        enhanced = stream.shard_level_metrics
+        if enhanced:
+            wanted = SHARD_WRITE_METRICS if "ALL" in enhanced else [x for x in SHARD_WRITE_METRICS if x in enhanced]
+            for shard, (nbytes, nrecs, nthrottled) in per_shard.items():
+                values = {"IncomingBytes": nbytes, "IncomingRecords": nrecs, "WriteProvisionedThroughputExceeded": nthrottled}
+                m.add(now, name, [(x, values[x]) for x in wanted], shard=shard.shard_id)
+        if stream.mode == "ON_DEMAND":
+            for shard, (nbytes, _, _) in per_shard.items():
+                if nbytes:
+                    self.scaler.observe(stream, shard, nbytes, now)
+
+    def put_record(  # type: ignore[override]
+        self, stream_arn: str | None, stream_name: str | None, partition_key: str, explicit_hash_key: str | None, data: Any,
+        sequence_number_for_ordering: str | None = None,
+    ) -> tuple[str, str]:
+        stream = self.data_stream(stream_name, stream_arn)
+        return self.put_record_to(stream, partition_key, explicit_hash_key, data, sequence_number_for_ordering)
+
+    def put_record_to(
+        self, stream: Stream, partition_key: str, explicit_hash_key: str | None, data: Any, sequence_number_for_ordering: str | None = None
+    ) -> tuple[str, str]:
+        """PutRecord on a resolved stream: validate, admit or raise ProvisionedThroughputExceeded."""
+        entries = self.validate_entries(stream, [{"Data": data, "PartitionKey": partition_key, "ExplicitHashKey": explicit_hash_key}], batch=False)
+        if sequence_number_for_ordering is not None and not SEQUENCE_NUMBER_RE.match(str(sequence_number_for_ordering)):
+            raise E.validation_errors([E.pattern(sequence_number_for_ordering, "sequenceNumberForOrdering", "0|([1-9]\\d{0,128})")])
+        results, failed = self.write(stream, entries, batch=False)
+        if failed:
+            raise E.ThroughputExceededError(results[0]["ErrorMessage"])
+        return results[0]["SequenceNumber"], results[0]["ShardId"]
+
+    def put_records(self, stream_arn: str | None, stream_name: str | None, records: list[dict[str, Any]]) -> dict[str, Any]:  # type: ignore[override]
+        stream = self.data_stream(stream_name, stream_arn)
+        entries = self.validate_entries(stream, records or [], batch=True)
+        results, failed = self.write(stream, entries, batch=True)
+        return {"FailedRecordCount": failed, "Records": results, "EncryptionType": stream.encryption_type}
+
+    def send_log_event(self, delivery_stream_arn: str, filter_name: str, log_group_name: str, log_stream_name: str, log_events: list[dict[str, Any]]) -> None:  # type: ignore[override]
+        """CloudWatch Logs subscription delivery (moto calls this), through the same write path."""
+        import gzip
+        import io
+
+        payload = {
+            "logEvents": log_events, "logGroup": log_group_name, "logStream": log_stream_name,
+            "messageType": "DATA_MESSAGE", "owner": self.account_id, "subscriptionFilters": [filter_name],
+        }
+        buf = io.BytesIO()
+        with gzip.GzipFile(fileobj=buf, mode="w") as fh:
+            fh.write(json.dumps(payload, separators=(",", ":")).encode("utf-8"))
+        stream = self.data_stream(None, delivery_stream_arn)
+        key = hashlib.md5(buf.getvalue()).hexdigest()
+        self.write(stream, [(buf.getvalue(), key, len(key), None)], batch=False)
+
+    # -- resharding (basic; provisioned only) ------------------------------------------------------
+    def _reshardable(self, stream: Stream) -> None:
+        if stream.mode == "ON_DEMAND":
+            raise E.on_demand_refused(stream.name, self.account_id)
+        self._changeable(stream)
+
+    def _shard(self, stream: Stream, shard_id: str) -> Shard:
+        shard = stream.shards.get(shard_id)
+        if shard is None:
+            raise E.ResourceNotFoundError(f"Could not find shard {shard_id} in stream {stream.name} under account {self.account_id}.")
+        return shard
+
+    def split_shard(self, stream_arn: str | None, stream_name: str | None, shard_to_split: str, new_starting_hash_key: str) -> None:  # type: ignore[override]
+        stream = self.describe_stream(stream_arn, stream_name)
+        if not HASH_KEY_PATTERN.match(str(new_starting_hash_key)):
+            raise E.validation_errors([E.pattern(new_starting_hash_key, "newStartingHashKey", HASH_KEY_REGEX_TEXT)])
+        self._reshardable(stream)
+        shard = self._shard(stream, shard_to_split)
+        if not shard.is_open:
+            raise E.InvalidArgumentError(
+                f"Shard {shard.shard_id} in stream {stream.name} under account {self.account_id} has already been merged "
+                "or split, and thus is not eligible for merging or splitting."
+            )
+        key = int(new_starting_hash_key)
+        if not shard.starting_hash + 1 < key <= shard.ending_hash:
+            raise E.InvalidArgumentError(
+                f"NewStartingHashKey {key} used in SplitShard() on shard {shard.shard_id} in stream {stream.name} under "
+                f"account {self.account_id} is not both greater than one plus the shard's StartingHashKey "
+                f"{shard.starting_hash} and less than the shard's EndingHashKey {shard.ending_hash}."
+            )
+        stream.split_shard(shard, key)
+        lifecycle.begin_updating(self.clock, stream)
+
+    def merge_shards(self, stream_arn: str | None, stream_name: str | None, shard_to_merge: str, adjacent_shard_to_merge: str) -> None:  # type: ignore[override]
+        stream = self.describe_stream(stream_arn, stream_name)
+        self._reshardable(stream)
+        a = self._shard(stream, shard_to_merge)
+        b = self._shard(stream, adjacent_shard_to_merge)
+        for s in (a, b):
+            if not s.is_open:
+                raise E.InvalidArgumentError(
+                    f"Shard {s.shard_id} in stream {stream.name} under account {self.account_id} has already been merged "
+                    "or split, and thus is not eligible for merging or splitting."
+                )
+        lo, hi = sorted((a, b), key=lambda s: s.starting_hash)
+        if lo.ending_hash + 1 != hi.starting_hash:
+            raise E.InvalidArgumentError(
+                f"Shards {a.shard_id} and {b.shard_id} in stream {stream.name} under account {self.account_id} are not "
+                "an adjacent pair of shards eligible for merging"
+            )
+        stream.merge_shards(a, b)
+        lifecycle.begin_updating(self.clock, stream)
+
+    def update_shard_count(self, stream_arn: str | None, stream_name: str | None, target_shard_count: int) -> int:  # type: ignore[override]
+        """UNIFORM_SCALING: close the open shards and open ``target`` evenly sized children."""
+        stream = self.describe_stream(stream_arn, stream_name)
+        self._reshardable(stream)
+        current = stream.shard_count
+        target = int(target_shard_count)
+        if target > 2 * current or target * 2 < current:
+            raise E.ValidationError(
+                f"UpdateShardCount cannot scale up over double your current open shard count or scale down below half "
+                f"your current open shard count. Current open shard count: {current}"
+            )
+        with stream.lock:
+            olds = stream.open_shards()
+            for shard in olds:
+                shard.close(self.now())
+            for start, end in even_hash_ranges(target):
+                parents = [s for s in olds if s.starting_hash <= end and start <= s.ending_hash]
+                stream.add_shard(
+                    start, end,
+                    parent_shard_id=parents[0].shard_id,
+                    adjacent_parent_shard_id=parents[1].shard_id if len(parents) > 1 else None,
+                )
+        lifecycle.begin_updating(self.clock, stream)
+        return current
+
+    # -- reading (basic) ---------------------------------------------------------------------------
+    def get_shard_iterator(  # type: ignore[override]
+        self, stream_arn: str | None, stream_name: str | None, shard_id: str, shard_iterator_type: str,
+        starting_sequence_number: Any = None, at_timestamp: Any = None,
+    ) -> str:
+        stream = self.data_stream(stream_name, stream_arn)
+        shard = stream.shards.get(shard_id)
+        if shard is None:
+            raise E.ResourceNotFoundError(f"Shard {shard_id} in stream {stream.name} under account {self.account_id} does not exist")
+        store = shard.store
+        if shard_iterator_type == "TRIM_HORIZON":
+            pos = store.start
+        elif shard_iterator_type == "LATEST":
+            pos = store.end
+        elif shard_iterator_type in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
+            if starting_sequence_number is None:
+                raise E.InvalidArgumentError(f"StartingSequenceNumber must be specified for ShardIteratorType {shard_iterator_type}.")
+            try:
+                pos = store.position_of_sequence(starting_sequence_number, after=shard_iterator_type == "AFTER_SEQUENCE_NUMBER")
+            except ValueError:
+                raise E.InvalidArgumentError(f"StartingSequenceNumber {starting_sequence_number} used in GetShardIterator on shard {shard_id} in stream {stream.name} under account {self.account_id} is invalid.") from None
+        elif shard_iterator_type == "AT_TIMESTAMP":
+            if at_timestamp is None:
+                raise E.InvalidArgumentError("Timestamp must be specified for ShardIteratorType AT_TIMESTAMP.")
+            pos = store.position_at_time(_epoch(at_timestamp))
+        else:
+            raise E.validation_errors([
+                f"Value '{shard_iterator_type}' at 'shardIteratorType' failed to satisfy constraint: Member must satisfy enum value set: "
+                "[AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER, TRIM_HORIZON, LATEST, AT_TIMESTAMP]"
+            ])
+        return encode_iterator(stream, shard, pos)
+
+    def get_records(self, stream_arn: str | None, shard_iterator: str, limit: int | None) -> tuple[str | None, list[Any], int]:  # type: ignore[override]
+        stream, shard, pos = self.resolve_iterator(shard_iterator, stream_arn)
+        lim = quotas.GET_RECORDS_MAX_LIMIT if limit is None else int(limit)
+        if lim < 1 or lim > quotas.GET_RECORDS_MAX_LIMIT:
+            raise E.InvalidArgumentError(f"Limit {lim} is invalid: it must be between 1 and {int(quotas.GET_RECORDS_MAX_LIMIT)}.")
+        records, nxt = shard.store.read(pos, lim, int(quotas.GET_RECORDS_MAX_BYTES))
+        end = shard.store.end
+        behind = 0 if nxt >= end else int((self.now() - shard.store.arrival_at(nxt)) * 1000)
+        if not shard.is_open and nxt >= end:
+            return None, records, behind
+        return encode_iterator(stream, shard, nxt), records, behind
+
+    def resolve_iterator(self, shard_iterator: str, stream_arn: str | None = None) -> tuple[Stream, Shard, int]:
+        try:
+            name, shard_id, pos, tag = decode_iterator(shard_iterator)
+        except Exception:
+            raise E.InvalidArgumentError(f"Invalid ShardIterator: {shard_iterator!r}") from None
+        stream = self.data_stream(name, stream_arn)
+        shard = stream.shards.get(shard_id)
+        if shard is None or stream.tag != tag:
+            raise E.ResourceNotFoundError(f"Shard {shard_id} in stream {name} under account {self.account_id} does not exist")
+        return stream, shard, pos
+
+    def child_shards(self, stream: Stream, shard: Shard) -> list[dict[str, Any]]:
+        out = []
+        for s in stream.shards.values():
+            if shard.shard_id in (s.parent_shard_id, s.adjacent_parent_shard_id):
+                parents = [p for p in (s.parent_shard_id, s.adjacent_parent_shard_id) if p]
+                out.append({"ShardId": s.shard_id, "ParentShards": parents, "HashKeyRange": {"StartingHashKey": str(s.starting_hash), "EndingHashKey": str(s.ending_hash)}})
+        return out
+
+    def list_shards(self, stream_arn: str | None, stream_name: str | None, limit: int | None = None, next_token: str | None = None) -> tuple[list[Shard], str | None]:  # type: ignore[override]
+        """Basic ListShards: every shard in id order, paginated by a token holding the last id."""
+        if next_token:
+            try:
+                name, after = json.loads(base64.b64decode(next_token))
+            except Exception:
+                raise E.InvalidArgumentError(f"NextToken {next_token} is invalid.") from None
+            stream = self.describe_stream(None, name)
+        else:
+            stream = self.describe_stream(stream_arn, stream_name)
+            after = ""
+        shards = sorted((s for s in stream.shards.values() if s.shard_id > after), key=lambda s: s.index)
+        lim = 1000 if not limit else min(int(limit), 1000)
+        page = shards[:lim]
+        token = None
+        if len(shards) > lim:
+            token = base64.b64encode(json.dumps([stream.name, page[-1].shard_id]).encode()).decode()
+        return page, token
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+def encode_iterator(stream: Stream, shard: Shard, pos: int) -> str:
+    raw = f"{stream.name}|{shard.shard_id}|{pos}|{stream.tag}".encode()
+    return base64.b64encode(raw).decode("ascii")
+
+
+def decode_iterator(token: str) -> tuple[str, str, int, int]:
+    name, shard_id, pos, tag = base64.b64decode(token.encode("ascii"), validate=True).decode().split("|")
+    return name, shard_id, int(pos), int(tag)
+
+
+def _epoch(value: Any) -> float:
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=_dt.timezone.utc)
+        return value.timestamp()
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return _dt.datetime.fromisoformat(str(value)).replace(tzinfo=_dt.timezone.utc).timestamp()
+
+
+def _stream_name_problems(name: Any, where: str = "streamName") -> list[str]:
+    if name is None:
+        return [f"Value null at '{where}' failed to satisfy constraint: Member must not be null"]
+    problems = []
+    if len(name) > quotas.STREAM_NAME_MAX_LENGTH:
+        problems.append(E.length_at_most(name, where, int(quotas.STREAM_NAME_MAX_LENGTH)))
+    if len(name) < 1:
+        problems.append(E.length_at_least(name, where, 1))
+    if not STREAM_NAME_RE.match(name):
+        problems.append(E.pattern(name, where, STREAM_NAME_PATTERN))
+    return problems
+
+
+def _max_record_size_problems(kib: Any) -> list[str]:
+    if isinstance(kib, bool) or not isinstance(kib, int):
+        return [f"Value '{kib}' at 'maxRecordSizeInKiB' failed to satisfy constraint: Member must be an integer"]
+    if kib > quotas.MAX_RECORD_SIZE_KIB_MAX:
+        return [E.value_at_most(kib, "maxRecordSizeInKiB", int(quotas.MAX_RECORD_SIZE_KIB_MAX))]
+    if kib < quotas.MAX_RECORD_SIZE_KIB_MIN:
+        return [E.value_at_least(kib, "maxRecordSizeInKiB", int(quotas.MAX_RECORD_SIZE_KIB_MIN))]
+    return []
+
+
+def _partition(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+

@@ -1,0 +1,123 @@
+"""The service's errors: codes, HTTP status and messages worded like Kinesis's.
+
+Every error is a ``KinesisError`` with ``error_type`` (the code botocore puts in
+``e.response["Error"]["Code"]``), ``message`` and ``code`` (the HTTP status). They subclass moto's
+``JsonRESTError`` so that an operation served by moto's KinesisResponse renders them exactly as
+the fast path (``labsim.streams.wire``) does: a JSON body ``{"__type": ..., "message": ...}``.
+
+Which code for what (kinesis-facts 1.8; botocore model ``kinesis/2013-12-02``):
+
+- ``ValidationException``: a value breaks a constraint of the API model (length, pattern, range),
+  worded "1 validation error detected: Value '...' at '...' failed to satisfy constraint: ...";
+  also provisioned-only APIs on an on-demand stream and a bad ``MaxRecordSizeInKiB``.
+- ``InvalidArgumentException``: a value is well-formed but not acceptable (hash key above 2**128-1,
+  request over 10 MiB, retention out of range, a split key outside the shard).
+- ``ResourceNotFoundException``: no such stream (also a data-plane call on a CREATING stream).
+- ``ResourceInUseException``: the stream is not ACTIVE for a control-plane change, or already exists.
+- ``LimitExceededException``: too many streams CREATING, too many mode switches, shard quota.
+- ``ProvisionedThroughputExceededException``: a shard's write budget is spent.
+"""
+
+from __future__ import annotations
+
+import json
+
+from moto.core.exceptions import JsonRESTError
+from werkzeug.exceptions import HTTPException
+
+
+class KinesisError(JsonRESTError):
+    """Base class: ``error_type`` (AWS error code), ``message``, ``code`` (HTTP status, 400)."""
+
+    error_type_default = "InternalFailure"
+    code = 400
+
+    def __init__(self, message: str, error_type: str | None = None) -> None:
+        # JsonRESTError.__init__ also renders an XML body we never use; skip it (throttling
+        # errors are raised on the hot path).
+        HTTPException.__init__(self)
+        self.error_type = error_type or self.error_type_default
+        self.message = message
+        self.description = json.dumps({"__type": self.error_type, "message": message})
+        self.content_type = "application/json"
+
+    def __str__(self) -> str:
+        return f"{self.error_type}: {self.message}"
+
+
+class ValidationError(KinesisError):
+    error_type_default = "ValidationException"
+
+
+class InvalidArgumentError(KinesisError):
+    error_type_default = "InvalidArgumentException"
+
+
+class ResourceNotFoundError(KinesisError):
+    error_type_default = "ResourceNotFoundException"
+
+
+class ResourceInUseError(KinesisError):
+    error_type_default = "ResourceInUseException"
+
+
+class LimitExceededError(KinesisError):
+    error_type_default = "LimitExceededException"
+
+
+class ThroughputExceededError(KinesisError):
+    error_type_default = "ProvisionedThroughputExceededException"
+
+
+class InternalFailureError(KinesisError):
+    error_type_default = "InternalFailure"
+    code = 500
+
+
+# --- message builders --------------------------------------------------------------------------
+def validation_errors(problems: list[str]) -> ValidationError:
+    """One ValidationException listing every broken constraint, as the service does."""
+    n = len(problems)
+    head = f"{n} validation error{'s' if n != 1 else ''} detected: "
+    return ValidationError(head + "; ".join(problems))
+
+
+def length_at_most(value: object, where: str, limit: int, show_value: bool = True) -> str:
+    shown = f"Value '{value}' at" if show_value else "Value at"
+    return f"{shown} '{where}' failed to satisfy constraint: Member must have length less than or equal to {limit}"
+
+
+def length_at_least(value: object, where: str, limit: int) -> str:
+    return f"Value '{value}' at '{where}' failed to satisfy constraint: Member must have length greater than or equal to {limit}"
+
+
+def pattern(value: object, where: str, regex: str) -> str:
+    return f"Value '{value}' at '{where}' failed to satisfy constraint: Member must satisfy regular expression pattern: {regex}"
+
+
+def value_at_most(value: object, where: str, limit: int) -> str:
+    return f"Value '{value}' at '{where}' failed to satisfy constraint: Member must have value less than or equal to {limit}"
+
+
+def value_at_least(value: object, where: str, limit: int) -> str:
+    return f"Value '{value}' at '{where}' failed to satisfy constraint: Member must have value greater than or equal to {limit}"
+
+
+def stream_not_found(name: str, account_id: str) -> ResourceNotFoundError:
+    return ResourceNotFoundError(f"Stream {name} under account {account_id} not found.")
+
+
+def stream_exists(name: str, account_id: str) -> ResourceInUseError:
+    return ResourceInUseError(f"Stream {name} under account {account_id} already exists.")
+
+
+def stream_not_active(name: str, account_id: str, status: str) -> ResourceInUseError:
+    return ResourceInUseError(f"Stream {name} under account {account_id} not ACTIVE, instead in state {status}")
+
+
+def shard_throttled(shard_id: str, stream: str, account_id: str) -> str:
+    return f"Rate exceeded for shard {shard_id} in stream {stream} under account {account_id}."
+
+
+def on_demand_refused(name: str, account_id: str) -> ValidationError:
+    return ValidationError(f"Request is invalid. Stream {name} under account {account_id} is in On-Demand mode.")
