@@ -4,6 +4,8 @@ A failed check raises ``AssertionError`` with a message that says what is wrong 
 it, because the message is all a learner sees in the test cell's output. Checks ask the service
 (through the learner's own boto3 client) what is really there, so they work the same whether the
 client talks to a lab or, in principle, to AWS. Layer 3: boto3 and labsim.quotas only, no moto.
+Every function sets ``__tracebackhide__`` so that IPython (and pytest) leave labsim's own frames out
+of a failed test's traceback: the learner sees their cell, the message, and little else.
 
 >>> from labsim import Lab
 >>> from labsim.grading import check_stream_exists
@@ -53,10 +55,12 @@ _ATTEMPTS = 20
 
 
 def _error_code(exc: ClientError) -> str:
+    __tracebackhide__ = True
     return exc.response.get("Error", {}).get("Code", "")
 
 
 def _no_stream(name: str) -> AssertionError:
+    __tracebackhide__ = True
     return AssertionError(
         f"There is no stream named {name!r}. Create it with "
         f"kinesis.create_stream(StreamName={name!r}, ShardCount=...), then wait for it with "
@@ -66,6 +70,7 @@ def _no_stream(name: str) -> AssertionError:
 
 def _call(client: Any, operation: str, name: str | None = None, **kwargs: Any) -> dict[str, Any]:
     """``client.<operation>(**kwargs)``, patient with throttling; a missing stream becomes an AssertionError."""
+    __tracebackhide__ = True
     for attempt in range(_ATTEMPTS):
         try:
             return getattr(client, operation)(**kwargs)
@@ -80,6 +85,7 @@ def _call(client: Any, operation: str, name: str | None = None, **kwargs: Any) -
 
 
 def _describe(client: Any, name: str) -> dict[str, Any]:
+    __tracebackhide__ = True
     return _call(client, "describe_stream_summary", name, StreamName=name)["StreamDescriptionSummary"]
 
 
@@ -87,6 +93,7 @@ def check_stream_exists(
     client: Any, name: str, *, shards: int | None = None, status: str = "ACTIVE"
 ) -> None:
     """Assert that stream ``name`` exists, is in ``status`` and (if given) has ``shards`` open shards."""
+    __tracebackhide__ = True
     summary = _describe(client, name)
     actual = summary.get("StreamStatus")
     if status is not None and actual != status:
@@ -118,6 +125,7 @@ def read_stream(client: Any, name: str) -> list[dict[str, Any]]:
     The reference reader the checks compare a learner's work against. Each record is the dict
     ``GetRecords`` returns plus a ``"ShardId"`` key.
     """
+    __tracebackhide__ = True
     out: list[dict[str, Any]] = []
     for shard in list_shards(client, name):
         iterator = _call(
@@ -136,6 +144,7 @@ def read_stream(client: Any, name: str) -> list[dict[str, Any]]:
 
 def list_shards(client: Any, name: str) -> list[dict[str, Any]]:
     """All shards of stream ``name`` (every page of ListShards); a missing stream fails the check."""
+    __tracebackhide__ = True
     shards: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {"StreamName": name}
     while True:
@@ -148,10 +157,12 @@ def list_shards(client: Any, name: str) -> list[dict[str, Any]]:
 
 
 def _as_bytes(data: Any) -> bytes:
+    __tracebackhide__ = True
     return data.encode("utf-8") if isinstance(data, str) else bytes(data)
 
 
 def _identity(record: dict[str, Any]) -> tuple[str, str, bytes]:
+    __tracebackhide__ = True
     return (str(record["SequenceNumber"]), record["PartitionKey"], _as_bytes(record["Data"]))
 
 
@@ -165,6 +176,7 @@ def check_sequence_numbers(
 
     ``written`` is the list of ``(partition_key, data)`` pairs the learner was asked to write, in order.
     """
+    __tracebackhide__ = True
     if not isinstance(sequence_numbers, (list, tuple)):
         raise AssertionError(
             f"sequence_numbers should be a list of strings, got {type(sequence_numbers).__name__}. "
@@ -200,6 +212,7 @@ def check_sequence_numbers(
 
 def check_records_read(client: Any, name: str, records: Any, *, expected: int | None = None) -> None:
     """Assert that ``records`` (dicts as GetRecords returns them) hold every record of the stream once."""
+    __tracebackhide__ = True
     if not isinstance(records, (list, tuple)):
         raise AssertionError(
             f"records should be a list of the record dicts that get_records returns, got "
@@ -252,6 +265,7 @@ def check_records_read(client: Any, name: str, records: Any, *, expected: int | 
 def _expected_shard(key: str, shards: Iterable[dict[str, Any]]) -> str:
     # The documented rule: MD5 of the UTF-8 key, read as a 128-bit unsigned integer, falls in exactly
     # one open shard's HashKeyRange. (kinesis-facts 1.7)
+    __tracebackhide__ = True
     hash_key = int.from_bytes(hashlib.md5(key.encode("utf-8")).digest(), "big")
     for shard in shards:
         if "EndingSequenceNumber" in shard.get("SequenceNumberRange", {}):
@@ -274,6 +288,7 @@ def check_shard_predictions(
     ``actual`` maps keys to the ShardId the service really used (from PutRecord or GetRecords); keys
     not in it are checked against the documented MD5 rule.
     """
+    __tracebackhide__ = True
     if not callable(predict_shard):
         raise AssertionError("predict_shard should be a function: def predict_shard(partition_key, shards): ...")
     for key in keys:
@@ -306,6 +321,7 @@ def check_predictions_match_stream(
 ) -> None:
     """Assert that ``predict_shard`` names, for every partition key in stream ``name``, the shard the
     service really put that key's records on."""
+    __tracebackhide__ = True
     records = read_stream(client, name)
     if not records:
         raise AssertionError(
