@@ -1,9 +1,24 @@
-"""Quizzes and exam practice for the course (labsim layer 3, teaching)."""
+"""Quizzes and exam practice for the course (labsim layer 3, teaching).
+
+In a notebook::
+
+    from labsim.quiz import quiz, exam, history_summary
+    quiz("kds-write")              # a topic's self-check, with a Check button per question
+    quiz("kds-write", n=5, seed=1) # five of them, drawn reproducibly
+    exam(n=20)                     # timed exam practice (2 minutes per question by default)
+    history_summary()              # per-topic accuracy so far; .plot() for a chart
+
+In a terminal: ``labsim-exam --help`` (or ``python -m labsim.quiz --help``).
+
+This package reads its YAML question bank and the learner's local history file only; it never
+imports the lab, moto or anything that touches the network.
+"""
 
 from .bank import Question, QuestionBankError, load_bank
-from .exam import ExamSession
+from .exam import ExamSession, exam
 from .history import history_summary, plot_history
 from .session import AnswerError, Feedback, QuizSession
+from .widget import quiz
 
-__all__ = ["load_bank", "history_summary", "plot_history", "QuizSession", "ExamSession", "Feedback",
-           "AnswerError", "Question", "QuestionBankError"]
+__all__ = ["quiz", "exam", "load_bank", "history_summary", "plot_history", "QuizSession", "ExamSession",
+           "Feedback", "AnswerError", "Question", "QuestionBankError"]
