@@ -56,6 +56,20 @@ def test_exercises_are_in_sync_with_solutions(capsys):
     assert "in sync" in capsys.readouterr().out
 
 
+def test_plain_nbgrader_output_matches_the_committed_exercises(tmp_path):
+    """An instructor who runs `nbgrader generate_assignment <unit> --force` in the repository (to fill
+    the gradebook before autograding) must not get a diff in exercises/."""
+    from labsim.grading.pipeline import _Course
+
+    course = _Course(ROOT, tmp_path)
+    for assignment in list_assignments(ROOT):
+        course.add_source(assignment, SOLUTIONS / assignment)
+        released = course.release(assignment, database=False)  # the database does not change the notebook
+        for path in _notebooks(released):
+            committed = EXERCISES / assignment / path.name
+            assert path.read_bytes() == committed.read_bytes(), f"{committed} differs from nbgrader's own output"
+
+
 def test_every_solution_has_a_committed_exercise():
     for assignment in list_assignments(ROOT):
         for solution in _notebooks(SOLUTIONS / assignment):
