@@ -23,6 +23,7 @@ partition key goes to.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from labsim import _moto
@@ -43,6 +44,7 @@ class StreamsPhysics:
 
     def __init__(self) -> None:
         self._undo: Any = None
+        self.read_side: Any = None
         self._backends: dict[str, Any] = {}
         self.account_id = ""
 
@@ -56,10 +58,24 @@ class StreamsPhysics:
         wire = KinesisWire(self.backend_for, lab.region)
         for operation, handler in wire.handlers().items():
             router.register("kinesis", operation, handler)
+        from .readside import install as _install_read_side  # read side: replaces the basic reads above
+
+        self.read_side = _install_read_side(lab, router, self.backend_for)
         for operation in _CLOUDWATCH_READS:
             router.register("cloudwatch", operation, self._flush_before_read)
+        # The read side (iterators, GetRecords limits, retention, resharding, EFO) registers after
+        # the write side, so its handlers replace the basic reads of ``wire``/``backend``.
+        try:
+            from .readside import install
+        except ImportError as exc:  # pragma: no cover - only while the read side is being written
+            warnings.warn(f"labsim: Kinesis read side unavailable ({exc}); basic reads only", RuntimeWarning, stacklevel=2)
+        else:
+            self.read_side = install(lab, router, self.backend_for)
 
     def stop(self, lab: Any) -> None:
+        if self.read_side is not None:
+            side, self.read_side = self.read_side, None
+            side.stop()
         for operation in _CLOUDWATCH_READS:
             if router.fast.get(("cloudwatch", operation)) == self._flush_before_read:
                 del router.fast[("cloudwatch", operation)]
