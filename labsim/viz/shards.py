@@ -61,8 +61,8 @@ def plot_hash_space(shards: Any, keys: Iterable[str] = (), *, ax: Any = None, hi
         width = (end + 1 - start) / HASH_KEY_SPACE
         ax.barh(0, width, left=left, height=0.5, color=colours(i % 10), alpha=0.35, edgecolor="black")
         ax.text(left + width / 2, -0.3, _shard_label(shard_id), ha="center", va="top", fontsize=8)
-    keys = list(keys)
-    for j, key in enumerate(keys):
+    # Labels are staggered over three heights in the order the keys sit on the bar, so neighbours never share one.
+    for j, key in enumerate(sorted(dict.fromkeys(keys), key=hash_fraction)):
         x = hash_fraction(key)
         bold = key == highlight
         ax.plot([x, x], [-0.25, 0.25], color="crimson" if bold else "black", lw=2.5 if bold else 1.2)
