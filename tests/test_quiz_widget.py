@@ -12,7 +12,7 @@ import pytest
 
 pytest.importorskip("ipywidgets")
 
-from labsim.quiz import exam, load_bank, quiz  # noqa: E402
+from labsim.quiz import AnswerError, exam, load_bank, quiz  # noqa: E402
 from labsim.quiz.exam import ExamOver, ExamSession, TimeUp  # noqa: E402
 from labsim.quiz.history import History  # noqa: E402
 from labsim.quiz.widget import ExamView, lesson_href, md_html  # noqa: E402
@@ -131,7 +131,7 @@ def test_answer_from_code_drives_the_same_widgets(bank):
     view = quiz(ids=[q.id], record=False)
     fb = view.answer(q.id, ",".join(sorted(q.correct_letters)))
     assert fb.correct and [w.value for w in view.cards[q.id].inputs] == [o.correct for o in q.options]
-    with pytest.raises(Exception, match="asks for"):
+    with pytest.raises(AnswerError, match="asks for"):
         view.answer(q.id, sorted(q.correct_letters)[0])
 
 

@@ -10,8 +10,8 @@ In a notebook::
 
 In a terminal: ``labsim-exam --help`` (or ``python -m labsim.quiz --help``).
 
-This package reads its YAML question bank and the learner's local history file only; it never
-imports the lab, moto or anything that touches the network.
+The modules of this package read the YAML question bank and the learner's local history file
+only: none of them imports the lab, moto or anything that touches the network.
 """
 
 from .bank import Question, QuestionBankError, load_bank

@@ -148,9 +148,9 @@ def exam(n: int = DEFAULT_QUESTIONS, *, topics: str | Iterable[str] | None = Non
     questions from the topics you have answered worst so far. Without ipywidgets (or with
     ``plain=True``) you get a text version answered with ``.answer(qid, "b,d")`` and ``.submit()``.
     """
-    from .widget import make_exam_view  # the widget layer sits on top of this module
+    from .widget import ExamView  # the view sits on top of this module, so import it late
 
     history = History(history_path)
     session = new_exam(n, topics=topics, seed=seed, weak=weak, minutes=minutes, timed=timed,
                        history=history, bank=bank, clock=clock)
-    return make_exam_view(session, history, plain=plain, start_timer=start_timer)
+    return ExamView(session, history, plain=plain, start_timer=start_timer)

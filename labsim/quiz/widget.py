@@ -145,7 +145,7 @@ class _Card:
         self.q = q
         head = f"<b>Question {number}/{total}</b> &middot; {html.escape(q.topic)} &middot; <code>{q.id}</code>"
         if q.type == "multiple":
-            head += " &middot; <i>choose all that apply as asked</i>"
+            head += f" &middot; <i>choose {q.n_correct}</i>"
         self.header = W.HTML(f"<div>{head}</div>{md_html(q.question)}")
         labels = [f"{letter}) {o.text.strip()}" for letter, o in zip(LETTERS, q.options)]
         if q.type == "single":
@@ -448,8 +448,3 @@ class ExamView:
         data = self.widget._repr_mimebundle_(include=include, exclude=exclude) if self.widget is not None else {}
         data["text/plain"] = self.text()
         return data
-
-
-def make_exam_view(session: ExamSession, history: History | None, *, plain: bool = False,
-                   start_timer: bool = True) -> ExamView:
-    return ExamView(session, history, plain=plain, start_timer=start_timer)
