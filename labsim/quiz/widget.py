@@ -183,9 +183,28 @@ class _Card:
             w.disabled = True
 
 
+# --- the display protocol shared by both views ------------------------------------------------
+
+class _View:
+    """Displays as its widget where widgets render; everywhere else (and in ``repr``) as text."""
+
+    widget = None
+
+    def text(self) -> str:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return self.text()
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        data = self.widget._repr_mimebundle_(include=include, exclude=exclude) if self.widget is not None else {}
+        data["text/plain"] = self.text()
+        return data
+
+
 # --- practice quiz ------------------------------------------------------------------------------
 
-class QuizView:
+class QuizView(_View):
     """``quiz(...)`` returns this: a widget when ipywidgets is there, else a text quiz."""
 
     def __init__(self, session: QuizSession, *, title: str | None = None, plain: bool = False,
@@ -253,14 +272,6 @@ class QuizView:
                           "(several letters for '(Choose N)': 'b,d').")
         return "\n\n".join(blocks)
 
-    def __repr__(self) -> str:
-        return self.text()
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        data = self.widget._repr_mimebundle_(include=include, exclude=exclude) if self.widget is not None else {}
-        data["text/plain"] = self.text()
-        return data
-
 
 def _letters(choices, q: Question) -> list[str]:
     """Letters for setting widgets from code; the count is checked when the answer is scored."""
@@ -299,7 +310,7 @@ def quiz(topic: str | list[str] | None = None, n: int | None = None, seed: int |
 
 # --- exam practice ------------------------------------------------------------------------------
 
-class ExamView:
+class ExamView(_View):
     """Exam practice: questions, a countdown, Submit; scored and reviewed at the end."""
 
     def __init__(self, session: ExamSession, history: History | None = None, *, plain: bool = False,
@@ -440,11 +451,3 @@ class ExamView:
         if self.widget is None:
             blocks.append(f"Answer with .answer({qs[0].id!r}, 'b'), then .submit() to score.")
         return "\n\n".join(blocks)
-
-    def __repr__(self) -> str:
-        return self.text()
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        data = self.widget._repr_mimebundle_(include=include, exclude=exclude) if self.widget is not None else {}
-        data["text/plain"] = self.text()
-        return data
