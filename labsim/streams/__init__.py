@@ -58,9 +58,6 @@ class StreamsPhysics:
         wire = KinesisWire(self.backend_for, lab.region)
         for operation, handler in wire.handlers().items():
             router.register("kinesis", operation, handler)
-        from .readside import install as _install_read_side  # read side: replaces the basic reads above
-
-        self.read_side = _install_read_side(lab, router, self.backend_for)
         for operation in _CLOUDWATCH_READS:
             router.register("cloudwatch", operation, self._flush_before_read)
         # The read side (iterators, GetRecords limits, retention, resharding, EFO) registers after
