@@ -107,7 +107,8 @@ def test_lesson_links_point_at_existing_sections_when_the_lesson_exists(bank):
 
 
 def _anchors(notebook: Path) -> set[str]:
-    """Heading anchors as JupyterLab makes them (spaces become '-') plus explicit <a id/name>."""
+    """Heading anchors as JupyterLab makes them (the heading's rendered text, spaces become '-'),
+    plus explicit <a id/name> anchors."""
     cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
     anchors = set()
     for cell in cells:
@@ -115,7 +116,9 @@ def _anchors(notebook: Path) -> set[str]:
             continue
         text = "".join(cell["source"])
         for m in re.finditer(r"^#{1,6}\s+(.+?)\s*#*\s*$", text, flags=re.M):
-            anchors.add(m.group(1).strip().replace(" ", "-"))
+            shown = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", m.group(1))  # a link shows its text
+            shown = re.sub(r"`|\*\*|__", "", shown)  # code and bold markers are not part of the text
+            anchors.add(shown.strip().replace(" ", "-"))
         anchors.update(re.findall(r"<a\s+(?:id|name)=[\"']([^\"']+)[\"']", text))
     return anchors
 
