@@ -237,6 +237,14 @@ def test_topic_without_questions_is_a_usage_error():
     assert code == 2 and "labsim-exam: error: no questions yet for topic(s) efo" in err
 
 
+def test_a_closed_pipe_ends_quietly():
+    class ClosedPipe(io.StringIO):
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    assert main(["--list-topics"], stdout=ClosedPipe(), stderr=io.StringIO()) == 141
+
+
 def test_help_exits_0():
     code, out, err, _ = run(["--help"])
     assert code == 0 and err == ""

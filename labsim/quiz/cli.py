@@ -4,13 +4,14 @@ Questions are asked one at a time; answers are read from standard input ("a", "b
 score by topic and a review of every wrong answer come at the end, as on the real exam.
 End of input or Ctrl-C stops early and scores what was answered. Exit status: 0 when the
 exam ran (whatever the score), 1 when the question bank or history file is broken, 2 for
-bad command-line arguments, 130 after Ctrl-C.
+bad command-line arguments, 130 after Ctrl-C, 141 when the reader of the output goes away.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import random
 import sys
 import time
@@ -24,7 +25,7 @@ from .session import AnswerError
 from .topics import TOPICS
 
 PROG = "labsim-exam"
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 1, 2, 130, 141
 
 HELP = """Answer with the letter of an option (a), or for "(Choose N)" questions with N letters (b,d or b d).
   skip   leave this question for now; it comes back once at the end
@@ -89,7 +90,20 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None, *, stdin: TextIO | None = None, stdout: TextIO | None = None,
          stderr: TextIO | None = None, clock: Callable[[], float] = time.monotonic,
          bank: list[Question] | None = None) -> int:
-    stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
+    """Run the command; returns the exit status. The streams and clock can be injected for tests."""
+    stdout = stdout or sys.stdout
+    try:
+        return _main(argv, stdin or sys.stdin, stdout, stderr or sys.stderr, clock, bank)
+    except BrokenPipeError:
+        # The reader went away (`labsim-exam --list-topics | head`): stop quietly, as Unix tools do.
+        if stdout is sys.stdout:
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
+        return EXIT_BROKEN_PIPE
+
+
+def _main(argv, stdin: TextIO, stdout: TextIO, stderr: TextIO, clock: Callable[[], float],
+          bank: list[Question] | None) -> int:
     parser = build_parser()
     try:
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
