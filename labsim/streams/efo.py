@@ -262,7 +262,7 @@ class Subscription:
                     self.continuation = records[-1].sequence_number
                     self.delivered.extend((r.arrival, now) for r in records)
                     behind = int((now - store.arrival_at(nxt)) * 1000) if nxt < store.end else 0
-                    return self._event(records, max(0, behind))
+                    return self._event(records, max(1, behind) if nxt < store.end else 0)
                 if not shard.is_open:
                     self.done = True
                     return self._event([], 0, child_shards(self.stream, shard))

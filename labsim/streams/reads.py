@@ -19,7 +19,8 @@ before sending). One call returns the records from the iterator's position, in o
   ``ChildShards`` names its children (``ShardId``, ``ParentShards``, ``HashKeyRange``). An open
   shard with nothing new returns ``Records == []`` and a NextShardIterator.
 - ``MillisBehindLatest``: how far the reader is from the tip, measured against *now*: the age of the
-  oldest record still unread after this call, in ms; 0 when caught up.
+  oldest record still unread after this call, in ms; 0 only when caught up (at least 1
+  while unread records remain, even ones written in the same millisecond: AWS's 0 means "nothing new").
 
 The read budget of a shard (one ``ShardReadBudget``, shared by every polling consumer)
 -----------------------------------------------------------------------------------------
@@ -306,8 +307,8 @@ class Reads:
         end = store.end
         if next_pos < end:
             behind = int((now - store.arrival_at(next_pos)) * 1000)
-            if behind < 0:
-                behind = 0
+            if behind < 1:  # unread records remain: never report 0 ("caught up") while they do
+                behind = 1
         else:
             behind = 0
         # The 10 MiB cap stopped this call if fewer than Limit records came back while more remain.
