@@ -5,14 +5,47 @@ Layers (dependencies point down only):
   2 client libraries labsim.kpl, labsim.kcl, labsim.agent   (boto3 only)
   1 service physics  labsim.streams, labsim.firehose, ...   (moto backends, server side)
   0 lab              labsim.lab, labsim.clock, labsim.quotas, labsim.safety, labsim.transport
+
+Names are imported lazily, so ``import labsim.quiz`` (a terminal exam) does not pay for moto.
 """
 
-from .clock import Clock, VirtualClock, WallClock
-from .lab import Lab, LabError, current_lab
-from .safety import NetworkBlockedError
+from __future__ import annotations
 
-# Importing the physics modules registers them with the lab.
-from . import streams as _streams  # noqa: E402,F401
+import importlib
+from typing import Any
 
-__all__ = ["Lab", "LabError", "Clock", "VirtualClock", "WallClock", "NetworkBlockedError", "current_lab"]
 __version__ = "0.1.0"
+
+#: Layer-1 modules a lab loads when it starts; each registers its physics with labsim.lab.
+PHYSICS_MODULES = ["labsim.streams"]
+
+_LAZY = {
+    "Lab": "labsim.lab",
+    "LabError": "labsim.lab",
+    "current_lab": "labsim.lab",
+    "Clock": "labsim.clock",
+    "VirtualClock": "labsim.clock",
+    "WallClock": "labsim.clock",
+    "NetworkBlockedError": "labsim.safety",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def load_physics() -> None:
+    """Import every physics module so each registers with the lab (idempotent)."""
+    for name in PHYSICS_MODULES:
+        importlib.import_module(name)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'labsim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

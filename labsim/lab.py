@@ -66,6 +66,14 @@ def register_physics(factory: Callable[[], Physics]) -> Callable[[], Physics]:
     return factory
 
 
+def _load_physics() -> None:
+    # The package facade lists the layer-1 modules; importing them registers their physics here.
+    # (Lab sits in layer 0 and names no layer-1 module itself.)
+    import labsim
+
+    labsim.load_physics()
+
+
 def current_lab() -> "Lab | None":
     """The running lab, or ``None``."""
     return _active
@@ -112,6 +120,7 @@ class Lab:
                     "`labsim.Lab.stop_running()` if you lost the variable), then start this one."
                 )
             _moto.check_version()
+            _load_physics()
             if self.clock.failures or getattr(self.clock, "_stop", None) is not None and self.clock._stop.is_set():
                 self.clock = make_clock(self._clock_arg, self._start_time)
             self.clock.adopt_thread()
