@@ -109,7 +109,7 @@ class FakeKinesis:
             self.threads.add(threading.current_thread().name)
             out = []
             for n, entry in enumerate(Records):
-                if self.throttle_every and (self.calls + n) % self.throttle_every == 0:
+                if self.throttle_every and self.calls % self.throttle_every == 1:  # calls 1, 1 + k, 1 + 2k ...
                     out.append({"ErrorCode": "ProvisionedThroughputExceededException", "ErrorMessage": "Rate exceeded for shard"})
                     continue
                 hk = int(entry["ExplicitHashKey"]) if entry.get("ExplicitHashKey") else md5_hash_key(entry["PartitionKey"])
