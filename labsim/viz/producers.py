@@ -51,7 +51,7 @@ SIZE_CHOICES = [
 ]
 #: The planner shortens a run so one slider move stays well under two seconds: at most this many
 #: records and bytes per run, and never fewer than ``PLANNER_MIN_SECONDS`` simulated seconds.
-PLANNER_RECORDS_PER_RUN = 60_000
+PLANNER_RECORDS_PER_RUN = 30_000
 PLANNER_BYTES_PER_RUN = 64 * quotas.MiB
 PLANNER_MIN_SECONDS = 5
 
@@ -392,7 +392,7 @@ def _planner_seconds(record_size: int, rate: int, seconds: int) -> int:
     return int(max(PLANNER_MIN_SECONDS, fit))
 
 
-def capacity_planner(lab: Any, *, seconds: int = 30, record_size: int = 1024, rate: int = 2000,
+def capacity_planner(lab: Any, *, seconds: int = 20, record_size: int = 1024, rate: int = 2000,
                      skew: float = 0.0, shards: int = 1) -> "Any":
     """A widget: sliders for record size, records/s, key skew and shard count.
 
