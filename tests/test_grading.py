@@ -159,3 +159,15 @@ def test_warm_up_round_trip():
     assert scores["untouched"].total == 0
     assert "TRIM_HORIZON" in scores["reads with a LATEST iterator"].errors["test_read"]
     assert "shardId-000000000001" in scores["reads only the first shard"].errors["test_read"]
+
+
+@pytest.mark.slow
+def test_autograde_one_notebook_returns_its_scores(tmp_path):
+    from labsim.grading import autograde
+
+    edited = edit_cells(WARM_UP, {"write": lambda src: src.replace("for key, data in READINGS:", "for key, data in READINGS[:9]:")})
+    scores = autograde(edited, WARM_UP, tmp_path)
+    assert scores.as_dict()["cells"]["test_write"] == 0
+    assert scores.total == scores.max_total - 2
+    assert "has 9 entries but 10" in scores.errors["test_write"]
+    assert (tmp_path / "autograded" / "learner" / "00-warm-up" / "warm-up.ipynb").is_file()  # kept for inspection

@@ -351,7 +351,7 @@ def autograde(
     from nbgrader.api import Gradebook
     from nbgrader.converters import Autograde
 
-    single = not isinstance(submissions, Mapping)
+    single = isinstance(submissions, (NotebookNode, str, os.PathLike))  # a NotebookNode is a Mapping too
     subs: Mapping[str, NotebookLike] = {"learner": submissions} if single else submissions  # type: ignore[dict-item]
     solution = _solution_path(solution)
     assignment, notebook_id = solution.parent.name, solution.stem
