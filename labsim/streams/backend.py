@@ -286,40 +286,58 @@ class LabKinesisBackend(LabBackendMixin, KinesisBackend):
         return out
 
     def write(self, stream: Stream, entries: list[tuple[bytes, str, int, str | None]], batch: bool = True) -> tuple[list[dict[str, str]], int]:
-        """Route, admit and store validated entries. Returns (result entries in order, failed count).
+        """Route, admit and store validated entries. Returns (PutRecords result entries in order, failed count).
 
         Each record takes from its shard's write budget (``labsim.streams.budgets``); a record over
         budget is refused on its own and the others still go in, as PutRecords does.
         """
-        now = self.now()
+        outcomes, failed = self.write_raw(stream, entries, batch)
         results: list[dict[str, str]] = []
+        for seq, shard_id in outcomes:
+            if seq is None:
+                results.append({"ErrorCode": THROTTLED, "ErrorMessage": E.shard_throttled(shard_id, stream.name, self.account_id)})
+            else:
+                results.append({"SequenceNumber": seq, "ShardId": shard_id})
+        return results, failed
+
+    def write_raw(self, stream: Stream, entries: list[tuple[bytes, str, int, str | None]], batch: bool = True) -> tuple[list[tuple[str | None, str]], int]:
+        """``write`` without building dicts: (sequence number or None if throttled, shard id) per entry.
+
+        The stream lock is held for the whole request (the shard map cannot change under it) and
+        each touched shard's store lock is taken once, not once per record.
+        """
+        now = self.now()
+        outcomes: list[tuple[str | None, str]] = []
+        append = outcomes.append
         failed = 0
         per_shard: dict[Shard, list[int]] = {}
-        account = self.account_id
         with stream.lock:
             index = stream._index
             starts, items = index.starts, index.items
-            for data, pk, pk_bytes, ehk in entries:
-                hk = _from_bytes(_md5(pk.encode("utf-8")).digest(), "big") if ehk is None else int(ehk)
-                shard = items[bisect_right(starts, hk) - 1]
-                size = len(data) + pk_bytes
-                budget = shard.write_budget
-                if budget is None:
-                    budget = shard.write_budget = ShardWriteBudget(now)
-                st = per_shard.get(shard)
-                if st is None:
-                    st = per_shard[shard] = [0, 0, 0]
-                if budget.admit(size, now):
-                    rec = shard.append(data, pk, ehk, hk, size, now)
-                    results.append({"SequenceNumber": rec.sequence_number, "ShardId": shard.shard_id})
-                    st[0] += size
-                    st[1] += 1
-                else:
-                    failed += 1
-                    st[2] += 1
-                    results.append({"ErrorCode": THROTTLED, "ErrorMessage": E.shard_throttled(shard.shard_id, stream.name, account)})
+            try:
+                for data, pk, pk_bytes, ehk in entries:
+                    hk = _from_bytes(_md5(pk.encode("utf-8")).digest(), "big") if ehk is None else int(ehk)
+                    shard = items[bisect_right(starts, hk) - 1]
+                    size = len(data) + pk_bytes
+                    st = per_shard.get(shard)
+                    if st is None:
+                        shard.store.lock.acquire()
+                        st = per_shard[shard] = [0, 0, 0]
+                        if shard.write_budget is None:
+                            shard.write_budget = ShardWriteBudget(now)
+                    if shard.write_budget.admit(size, now):
+                        append((shard._append_locked(data, pk, ehk, hk, size, now).sequence_number, shard.shard_id))
+                        st[0] += size
+                        st[1] += 1
+                    else:
+                        failed += 1
+                        st[2] += 1
+                        append((None, shard.shard_id))
+            finally:
+                for shard in per_shard:
+                    shard.store.lock.release()
         self._account(stream, per_shard, len(entries), failed, batch, now)
-        return results, failed
+        return outcomes, failed
 
     def _account(self, stream: Stream, per_shard: dict[Shard, list[int]], total: int, failed: int, batch: bool, now: float) -> None:
         """Metrics and on-demand observation for one request (not per record)."""
