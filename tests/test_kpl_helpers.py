@@ -128,7 +128,11 @@ def read_all(kinesis: Any, stream: str = "clicks", filter_by_shard: bool = True)
         it = kinesis.get_shard_iterator(StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
         users = []
         while it:
-            resp = kinesis.get_records(ShardIterator=it, Limit=10_000)
+            try:
+                resp = kinesis.get_records(ShardIterator=it, Limit=10_000)
+            except kinesis.exceptions.ProvisionedThroughputExceededException:
+                time.sleep(5)  # the shard's read budget; in a virtual lab this moves simulated time
+                continue
             users.extend(deaggregate(resp["Records"], max_key_range=shard if filter_by_shard else None))
             if not resp["Records"] and resp.get("MillisBehindLatest", 0) == 0:
                 break
