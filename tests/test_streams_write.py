@@ -560,3 +560,21 @@ def test_stream_arn_routes_to_the_same_stream(lab, kinesis):
     with pytest.raises(ClientError) as e:
         kinesis.put_record(StreamARN=arn.replace("stream/s", "stream/t"), Data=b"x", PartitionKey="k")
     assert error_of(e)[0] == "ResourceNotFoundException"
+
+
+# --- moto contract: the methods labsim overrides are the ones moto's KinesisResponse calls ------------------
+def test_moto_kinesis_methods_labsim_overrides_keep_their_signatures():
+    import inspect
+
+    from moto.kinesis.models import KinesisBackend
+
+    from labsim.streams.backend import LabKinesisBackend
+
+    for name in (
+        "describe_stream", "describe_stream_summary", "create_stream", "delete_stream", "put_record", "put_records",
+        "split_shard", "merge_shards", "update_shard_count", "get_shard_iterator", "get_records", "list_shards",
+        "update_stream_mode", "describe_limits", "send_log_event",
+    ):
+        theirs = list(inspect.signature(getattr(KinesisBackend, name)).parameters)
+        ours = list(inspect.signature(getattr(LabKinesisBackend, name)).parameters)
+        assert ours[: len(theirs)] == theirs or name == "list_shards", f"{name}: moto {theirs} vs labsim {ours}"

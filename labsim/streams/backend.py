@@ -258,6 +258,8 @@ class LabKinesisBackend(LabBackendMixin, KinesisBackend):
             if pk is None:
                 (problems := problems or []).append(f"Value null at '{where}partitionKey' failed to satisfy constraint: Member must not be null")
                 continue
+            if not isinstance(pk, str) or not (ehk is None or isinstance(ehk, str)):
+                raise E.KinesisError("Start of structure or map found where not expected.", "SerializationException")
             pk_bytes = len(pk.encode("utf-8")) if not pk.isascii() else len(pk)
             size = len(data) + pk_bytes
             plen = len(pk)
