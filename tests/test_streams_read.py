@@ -421,3 +421,15 @@ def test_read_metrics_reach_cloudwatch(lab):
     assert total("GetRecords.Records") == 4
     assert total("GetRecords.Success") == 5
     assert total("ReadProvisionedThroughputExceeded") == 1
+
+
+def test_stream_arn_given_to_get_records_must_be_the_iterators(lab):
+    k = make_stream(lab)
+    make_stream(lab, "other")
+    other_arn = k.describe_stream_summary(StreamName="other")["StreamDescriptionSummary"]["StreamARN"]
+    own_arn = k.describe_stream_summary(StreamName="s")["StreamDescriptionSummary"]["StreamARN"]
+    it = iterator(k)
+    assert k.get_records(ShardIterator=it, StreamARN=own_arn)["Records"] == []
+    with pytest.raises(ClientError) as e:
+        k.get_records(ShardIterator=it, StreamARN=other_arn)
+    assert code(e) == "InvalidArgumentException"

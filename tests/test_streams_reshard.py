@@ -288,3 +288,35 @@ def test_closed_shards_expire_and_list_shards_omits_them(lab):
     with pytest.raises(ClientError) as e:
         k.get_shard_iterator(StreamName="s", ShardId="shardId-000000000000", ShardIteratorType="TRIM_HORIZON")
     assert code(e) == "ResourceNotFoundException"
+
+
+def test_the_account_shard_quota_and_the_per_stream_ceiling_apply(lab, monkeypatch):
+    k = make_stream(lab, shards=3)
+    make_stream(lab, "other", shards=2)
+    monkeypatch.setattr(quotas, "SHARDS_PER_ACCOUNT", 6)
+    k.split_shard(StreamName="s", ShardToSplit="shardId-000000000000", NewStartingHashKey=str(HALF // 4))  # 6 open
+    settle(lab)
+    with pytest.raises(ClientError) as e:
+        k.split_shard(StreamName="s", ShardToSplit="shardId-000000000001", NewStartingHashKey=str(HALF))
+    assert code(e) == "LimitExceededException" and "shard limit" in e.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as e:
+        k.update_shard_count(StreamName="other", TargetShardCount=3, ScalingType="UNIFORM_SCALING")
+    assert code(e) == "LimitExceededException"
+    monkeypatch.setattr(quotas, "SHARDS_PER_ACCOUNT", 20_000)
+    monkeypatch.setattr(quotas, "SHARDS_PER_STREAM_UNIFORM_SCALING", 5)
+    with pytest.raises(ClientError) as e:
+        k.update_shard_count(StreamName="s", TargetShardCount=6, ScalingType="UNIFORM_SCALING")
+    assert code(e) == "LimitExceededException"
+
+
+def test_list_shards_needs_a_stream_that_is_no_longer_creating(lab):
+    k = client()
+    k.create_stream(StreamName="young", ShardCount=1)
+    with pytest.raises(ClientError) as e:
+        k.list_shards(StreamName="young")
+    assert code(e) == "ResourceInUseException"
+    with pytest.raises(ClientError) as e:
+        k.list_shards()
+    assert code(e) == "InvalidArgumentException"
+    lab.clock.advance(quotas.STREAM_CREATING_SECONDS)
+    assert ids(k.list_shards(StreamName="young")["Shards"]) == ["shardId-000000000000"]

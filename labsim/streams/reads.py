@@ -257,6 +257,9 @@ class Reads:
         stream = backend.streams.get(state.stream_name)
         if stream is None or stream.tag != state.stream_tag or stream.status == "CREATING":
             raise shard_not_found(state.shard_id, state.stream_name, ctx.account_id)
+        arn = p.get("StreamARN")
+        if arn is not None and arn != stream.arn:
+            raise E.InvalidArgumentError(f"The ShardIterator was not issued for stream {arn}.")
         shard = find_shard(stream, state.shard_id, now, ctx.account_id)
         metrics = getattr(backend, "metrics", None)
 

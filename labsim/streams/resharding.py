@@ -278,6 +278,10 @@ class Resharding:
             if p.get("StreamName") is None and p.get("StreamARN") is None:
                 raise E.InvalidArgumentError("Either NextToken or StreamName should be provided.")
             stream = backend.describe_stream(p.get("StreamARN"), p.get("StreamName"))
+            if stream.status == "CREATING":
+                raise E.ResourceInUseError(
+                    f"Stream {stream.name} under account {ctx.account_id} is in CREATING state: its shards can be listed once it is ACTIVE."
+                )
             flt = p.get("ShardFilter")
             after = p.get("ExclusiveStartShardId")
             if flt is not None:
