@@ -77,6 +77,7 @@ string. The stream tag distinguishes streams re-created with the same name.
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import threading
 from bisect import bisect_left, bisect_right
 from typing import Any, Callable, Iterable
@@ -404,7 +405,13 @@ class Shard:
         return f"<Shard {self.shard_id} {state} {len(self.store)} records>"
 
 
-_stream_tags = iter(range(1, 10**9))
+_stream_tags = itertools.count(1)
+
+
+def reset_stream_tags() -> None:
+    """Restart stream tags at 1; each lab calls this so two runs give the same sequence numbers."""
+    global _stream_tags
+    _stream_tags = itertools.count(1)
 
 
 class Stream:
