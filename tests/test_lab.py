@@ -215,3 +215,14 @@ def test_wall_clock_mode_runs_tasks_in_real_time():
         lab.clock.advance(0.05)
         assert time.perf_counter() - start >= 0.04
         real_sleep(0)
+
+
+def test_two_fresh_labs_give_identical_sequence_numbers():
+    def run():
+        with Lab() as lab:
+            kinesis = lab.client("kinesis")
+            kinesis.create_stream(StreamName="same", ShardCount=2)
+            kinesis.get_waiter("stream_exists").wait(StreamName="same")
+            return [kinesis.put_record(StreamName="same", Data=b"x", PartitionKey=str(i))["SequenceNumber"] for i in range(5)]
+
+    assert run() == run()

@@ -30,6 +30,7 @@ from labsim import _moto
 from labsim.lab import register_physics
 from labsim.transport import router
 
+from .model import reset_stream_tags
 from .routing import partition_key_hash, shard_for_key
 
 __all__ = ["shard_for_key", "partition_key_hash", "StreamsPhysics", "backend_of"]
@@ -54,6 +55,7 @@ class StreamsPhysics:
 
         self.account_id = lab.account_id
         self._backends = {}
+        reset_stream_tags()  # deterministic sequence numbers from one lab to the next
         self._undo = _moto.swap_backend_class("kinesis", LabKinesisBackend)
         wire = KinesisWire(self.backend_for, lab.region)
         for operation, handler in wire.handlers().items():
