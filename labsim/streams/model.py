@@ -43,18 +43,20 @@ Objects
     ``created_at`` / ``closed_at`` (float or None), ``is_open``, ``starting_sequence_number`` (str,
     smaller than any record's), ``ending_sequence_number`` (None while open; once closed, greater
     than every record's), ``store`` (RecordStore), ``write_budget`` / ``read_budget`` (slots owned by
-    ``labsim.streams.budgets`` and the read side; ``None`` until set), ``append(...)`` -> Record,
-    ``close(now)``, ``to_json()`` (the API's ``Shard`` shape).
+    ``labsim.streams.budgets`` and ``labsim.streams.reads.ShardReadBudget``; ``None`` until set),
+    ``extra`` (dict for physics state, e.g. the read side's GetShardIterator limiter),
+    ``append(...)`` -> Record, ``close(now)``, ``to_json()`` (the API's ``Shard`` shape).
 
 ``Stream``
     ``name`` (alias ``stream_name``), ``arn``, ``account_id``, ``region``, ``status`` (CREATING,
     ACTIVE, UPDATING, DELETING), ``mode`` (PROVISIONED | ON_DEMAND; ``stream_mode`` is moto's dict
     view), ``retention_hours`` (alias ``retention_period_hours``), ``max_record_size_kib``,
-    ``created_at``, ``shards`` (dict shard_id -> Shard, in creation order, open and closed),
+    ``created_at``, ``shards`` (dict shard_id -> Shard, in creation order, open and closed; EXPIRED
+    shards are removed by ``labsim.streams.retention``, their ids kept in ``extra["expired_shards"]``),
     ``open_shards()`` (sorted by hash range), ``shard_for_hash(int)`` (O(log n) routing to the open
     shard), ``route(partition_key, explicit_hash_key)``, ``add_shard(...)``, ``close_shard(...)``,
     ``split_shard(...)`` / ``merge_shards(...)`` (pure model operations: children get new ranges,
-    parents are closed, data stays in the parents), ``consumers`` (list, placeholder for the read side),
+    parents are closed, data stays in the parents), ``consumers`` (list of ``labsim.streams.efo.Consumer``),
     ``tags``, ``shard_level_metrics``, ``encryption_type``, ``key_id``, ``mode_changes`` (times of
     UpdateStreamMode), ``lock`` (RLock held by writers for a whole PutRecords batch and by anything
     that changes the shard map), ``to_json()`` / ``to_json_summary()`` (DescribeStream(Summary)
