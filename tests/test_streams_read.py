@@ -433,3 +433,15 @@ def test_stream_arn_given_to_get_records_must_be_the_iterators(lab):
     with pytest.raises(ClientError) as e:
         k.get_records(ShardIterator=it, StreamARN=other_arn)
     assert code(e) == "InvalidArgumentException"
+
+
+def test_starting_and_ending_sequence_numbers_of_a_shard_are_valid_positions(lab):
+    k = make_stream(lab)
+    put(k, 2)
+    k.split_shard(StreamName="s", ShardToSplit="shardId-000000000000", NewStartingHashKey=str(2**127))
+    parent = k.list_shards(StreamName="s")["Shards"][0]
+    rng = parent["SequenceNumberRange"]
+    out = k.get_records(ShardIterator=iterator(k, "AFTER_SEQUENCE_NUMBER", StartingSequenceNumber=rng["StartingSequenceNumber"]))
+    assert [r["Data"] for r in out["Records"]] == [b"0", b"1"]
+    end = k.get_records(ShardIterator=iterator(k, "AT_SEQUENCE_NUMBER", StartingSequenceNumber=rng["EndingSequenceNumber"]))
+    assert end["Records"] == [] and end.get("NextShardIterator") is None and len(end["ChildShards"]) == 2

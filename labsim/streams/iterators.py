@@ -204,6 +204,9 @@ def check_sequence_number(stream: Stream, shard: Shard, seq: Any, *, account_id:
         )
     if tag != stream.tag % 10000:
         raise invalid
-    if int(key[32:]) > shard._counter:  # never issued (the counter counts every append, trimmed or not)
+    # Never issued: the counter counts every append, trimmed or not. A closed shard's
+    # EndingSequenceNumber (as DescribeStream/ListShards show it) is accepted too.
+    ending = shard.ending_sequence_number
+    if int(key[32:]) > shard._counter and not (ending is not None and key == ending):
         raise invalid
     return key
