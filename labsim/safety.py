@@ -7,8 +7,9 @@ Three guards, installed together by ``Lab.start()`` and removed by ``Lab.stop()`
    keys are neither read into a request nor changed.
 2. Region. A client created without a region gets the lab's region instead of ``NoRegionError``.
 3. Transport. botocore's HTTP layer refuses to send. A request the lab did not answer in-process
-   (a client made before the lab started, a custom ``endpoint_url``) fails with ``NetworkBlockedError``
-   instead of reaching the network.
+   (a client whose session predates labsim, an ``endpoint_url`` that is not an AWS endpoint the lab
+   simulates) fails with ``NetworkBlockedError`` instead of reaching the network. An ``endpoint_url``
+   naming a real AWS endpoint (``https://kinesis.us-east-1.amazonaws.com``) is simply served in-process.
 """
 
 from __future__ import annotations
