@@ -118,3 +118,11 @@ def test_outside_a_lab_labsim_changes_nothing():
     from labsim import safety
 
     assert safety.guard.active is False
+
+
+def test_an_aws_endpoint_url_is_served_in_process(no_network):
+    with Lab():
+        client = boto3.client("kinesis", region_name="us-east-1", endpoint_url="https://kinesis.us-east-1.amazonaws.com")
+        client.create_stream(StreamName="via-endpoint", ShardCount=1)
+        assert "via-endpoint" in client.list_streams()["StreamNames"]
+    assert no_network == []
