@@ -1,0 +1,101 @@
+"""The 02-producers exercises grade right from wrong: the round trip through nbgrader.
+
+Each test autogrades the instructor solution (full marks), the generated student version untouched
+(zero) and typical wrong answers, each of which must lose exactly the points of the cells named.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from labsim.grading import Wrong, assert_round_trip, check_sync
+
+ROOT = Path(__file__).resolve().parents[1]
+UNIT = ROOT / "solutions" / "02-producers"
+
+RETRY_FAILED_ONLY = (
+    '            pending = [record for record, result in zip(pending, response["Records"]) if "ErrorCode" in result]\n'
+)
+BACKOFF_SLEEP = "                time.sleep(backoff_delay(attempt))\n"
+
+
+def _whole_batch(src: str) -> str:
+    """Retry the whole batch: every failure resends the records that were already accepted."""
+    return src.replace(RETRY_FAILED_ONLY, "")
+
+
+def _no_backoff(src: str) -> str:
+    """Retry at once, without waiting."""
+    return src.replace(BACKOFF_SLEEP, "                pass\n")
+
+
+def _ignore_failures(src: str) -> str:
+    """Send each batch once and trust the HTTP 200."""
+    return src.replace(
+        src[src.index("    ### BEGIN SOLUTION"):src.index("    ### END SOLUTION")],
+        "    ### BEGIN SOLUTION\n"
+        "    for start in range(0, len(records), 500):\n"
+        "        client.put_records(StreamName=stream, Records=records[start:start + 500])\n"
+        "    return []\n",
+    )
+
+
+def _unbounded(src: str) -> str:
+    """Retry until everything is delivered, whatever max_attempts says."""
+    return src.replace("        for attempt in range(max_attempts):\n", "        for attempt in range(10**6):\n") \
+              .replace("            if attempt < max_attempts - 1:\n", "            if True:\n")
+
+
+@pytest.mark.notebook
+def test_resilient_producer_round_trip():
+    scores = assert_round_trip(UNIT / "resilient-producer.ipynb", wrong_answers={
+        "retries the whole batch": Wrong({"send_all": _whole_batch}, loses=["test_no_duplicates"]),
+        "retries without back-off": Wrong({"send_all": _no_backoff}, loses=["test_burst", "test_waits"]),
+        "ignores FailedRecordCount": Wrong({"send_all": _ignore_failures},
+                                           loses=["test_burst", "test_waits", "test_reports"]),
+        "ignores max_attempts": Wrong({"send_all": _unbounded}, loses=["test_reports"]),
+        "back-off without jitter": Wrong(
+            {"backoff": lambda s: s.replace("random.uniform(0, min(cap, base * 2 ** attempt))",
+                                            "min(cap, base * 2 ** attempt)")},
+            loses=["test_backoff"]),
+        # A constant (if jittered) wait is too short to drain a burst five times the limit.
+        "back-off that does not grow": Wrong(
+            {"backoff": lambda s: s.replace("min(cap, base * 2 ** attempt)", "base")},
+            loses=["test_backoff", "test_burst"]),
+    })
+    assert scores["solution"].max_total == 10
+
+
+def _salt(buckets: int):
+    return lambda s: s.replace("% 16", f"% {buckets}")
+
+
+@pytest.mark.notebook
+def test_hot_partitions_round_trip():
+    scores = assert_round_trip(UNIT / "hot-partitions.ipynb", wrong_answers={
+        "keeps the customer as key": Wrong(
+            {"key_fn": lambda s: s.replace("return f\"{event['customer']}#{bucket}\"", "return event['customer']")},
+            loses=["test_key_spread"]),
+        "random suffix per event": Wrong(
+            {"key_fn": lambda s: s.replace('int(hashlib.md5(event["order"].encode()).hexdigest(), 16) % 16',
+                                           "random.randrange(16)")},
+            loses=["test_key_valid", "test_key_order"]),
+        "keys by order id": Wrong(
+            {"key_fn": lambda s: s.replace("return f\"{event['customer']}#{bucket}\"", 'return event["order"]')},
+            loses=["test_key_bounded"]),
+        "two buckets are not enough": Wrong({"key_fn": _salt(2)}, loses=["test_key_spread"]),
+        "picks the quietest shard": Wrong(
+            {"find_hot": lambda s: s.replace("hot_shard = max(refused, key=refused.get)",
+                                             "hot_shard = min(refused, key=refused.get)")},
+            loses=["test_find_hot"]),
+        "forgets shard-level metrics": Wrong(
+            {"monitoring": "# not done\npass\n"},
+            loses=["test_monitoring"]),
+    })
+    assert scores["solution"].max_total == 10
+
+
+def test_exercises_are_generated_from_the_solutions():
+    assert check_sync(["02-producers"], root=ROOT) == [], "run: python -m labsim.grading generate 02-producers"
