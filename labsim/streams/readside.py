@@ -26,6 +26,17 @@ Every operation reaches the write side's ``LabKinesisBackend`` (one per account 
 with ``lab.backend("kinesis", region)``) for the streams (``backend.streams``: name ->
 ``labsim.streams.model.Stream``), stream lookups with the service's errors
 (``describe_stream`` / ``data_stream``), and its CloudWatch aggregator (``backend.metrics``).
+
+Looking under the hood (for lessons and graders)::
+
+    side = lab.physics["kinesis"].read_side            # this module's ReadSide
+    shard = lab.backend("kinesis").streams["demo"].shards["shardId-000000000000"]
+    shard.read_budget.throttled                        # GetRecords calls refused so far (reads.ShardReadBudget)
+    shard.read_budget.level(lab.clock.now())           # bytes of read budget left (negative = in debt)
+    side.efo.subscriptions                             # {(consumer ARN, shard id): efo.Subscription}
+    sub.delivered                                      # [(arrival, delivery)] per record pushed
+    retention.shard_state(stream, shard, lab.clock.now())   # 'OPEN' / 'CLOSED' / 'EXPIRED'
+    latency.propagation_delay("polling", consumers=3)        # the figure AWS quotes, for plots
 """
 
 from __future__ import annotations
