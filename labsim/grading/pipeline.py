@@ -364,6 +364,11 @@ def autograde(
             if folder.exists():
                 shutil.rmtree(folder)
             shutil.copytree(tmp / course.release_dir / assignment, folder)  # data files, as fetched
+            # Only the notebook under test is submitted: the assignment's other notebooks would
+            # otherwise be executed (and graded) again for every student, doubling the run time.
+            for other in folder.glob("*.ipynb"):
+                if other.stem != notebook_id:
+                    other.unlink()
             nbformat.write(read_notebook(notebook), folder / f"{notebook_id}.ipynb")
         course.run(Autograde, assignment, student="*", **{"Autograde.create_student": True})
         results: dict[str, Scores] = {}
