@@ -30,7 +30,8 @@ class _Fact:
     def describe(self) -> str:
         text = f"{self:,} {self.unit}".strip() if isinstance(self, (int, float)) else str(self)
         if self.then is not None:
-            text += f" (then: {self.then:,}; changed {self.changed})"
+            then = f"{self.then:,}" if isinstance(self.then, (int, float)) else str(self.then)
+            text += f" (then: {then}; changed {self.changed})"
         return f"{text} [{self.source}]"
 
 

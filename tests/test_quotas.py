@@ -55,3 +55,11 @@ def test_quotas_behave_as_plain_numbers():
     assert q * 2 == 2000 and isinstance(q + 1, int)
     assert pickle.loads(pickle.dumps(q)) == 1000
     assert copy.deepcopy(q) == 1000
+
+
+def test_every_fact_describes_itself():
+    for name, fact in quotas.all_quotas().items():
+        text = fact.describe()
+        assert fact.source in text, name
+        if fact.then is not None:
+            assert "then:" in text and str(fact.changed) in text, name
