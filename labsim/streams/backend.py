@@ -306,38 +306,46 @@ class LabKinesisBackend(LabBackendMixin, KinesisBackend):
         """``write`` without building dicts: (sequence number or None if throttled, shard id) per entry.
 
         The stream lock is held for the whole request (the shard map cannot change under it) and
-        each touched shard's store lock is taken once, not once per record.
+        each touched shard's store lock is taken once (``Shard.append_batch``), not once per record.
         """
         now = self.now()
-        outcomes: list[tuple[str | None, str]] = []
-        append = outcomes.append
+        outcomes: list[Any] = [None] * len(entries)
         failed = 0
         per_shard: dict[Shard, list[int]] = {}
+        accepted: dict[Shard, list[tuple[bytes, str, str | None, int, int]]] = {}
+        positions: dict[Shard, list[int]] = {}
         with stream.lock:
             index = stream._index
             starts, items = index.starts, index.items
-            try:
-                for data, pk, pk_bytes, ehk in entries:
-                    hk = _from_bytes(_md5(pk.encode("utf-8")).digest(), "big") if ehk is None else int(ehk)
-                    shard = items[bisect_right(starts, hk) - 1]
-                    size = len(data) + pk_bytes
-                    st = per_shard.get(shard)
-                    if st is None:
-                        shard.store.lock.acquire()
-                        st = per_shard[shard] = [0, 0, 0]
-                        if shard.write_budget is None:
-                            shard.write_budget = ShardWriteBudget(now)
-                    if shard.write_budget.admit(size, now):
-                        append((shard._append_locked(data, pk, ehk, hk, size, now).sequence_number, shard.shard_id))
-                        st[0] += size
-                        st[1] += 1
-                    else:
-                        failed += 1
-                        st[2] += 1
-                        append((None, shard.shard_id))
-            finally:
-                for shard in per_shard:
-                    shard.store.lock.release()
+            # Pass 1, in request order: route and admit. Every record of a request arrives at the
+            # same instant, so admitting first and storing per shard afterwards gives the same result
+            # as storing one by one.
+            for i, (data, pk, pk_bytes, ehk) in enumerate(entries):
+                hk = _from_bytes(_md5(pk.encode("utf-8")).digest(), "big") if ehk is None else int(ehk)
+                shard = items[bisect_right(starts, hk) - 1]
+                size = len(data) + pk_bytes
+                st = per_shard.get(shard)
+                if st is None:
+                    st = per_shard[shard] = [0, 0, 0]
+                    accepted[shard] = []
+                    positions[shard] = []
+                    if shard.write_budget is None:
+                        shard.write_budget = ShardWriteBudget(now)
+                if shard.write_budget.admit(size, now):
+                    accepted[shard].append((data, pk, ehk, hk, size))
+                    positions[shard].append(i)
+                    st[0] += size
+                    st[1] += 1
+                else:
+                    failed += 1
+                    st[2] += 1
+                    outcomes[i] = (None, shard.shard_id)
+            # Pass 2: store, one lock hold per shard.
+            for shard, batch_items in accepted.items():
+                if batch_items:
+                    shard_id = shard.shard_id
+                    for i, rec in zip(positions[shard], shard.append_batch(batch_items, now)):
+                        outcomes[i] = (rec.sequence_number, shard_id)
         self._account(stream, per_shard, len(entries), failed, batch, now)
         return outcomes, failed
 
