@@ -81,24 +81,43 @@ class ShardLimiter:
             ),
             now,
         )
-        self._queue: list[tuple[float, int, Any]] = []
+        self._queue: list[tuple[float, int, Any]] = []  # (deadline, seq, container), a heap
+        self._expiries: list[tuple[float, int]] = []  # (expiration, seq), a heap; drained seqs linger
+        self._live: set[int] = set()  # seqs still waiting here
         self._seq = itertools.count()
 
     def __len__(self) -> int:
-        return len(self._queue)
+        return len(self._live)
 
     def put(self, container: Any) -> None:
-        heapq.heappush(self._queue, (container.deadline, next(self._seq), container))
+        seq = next(self._seq)
+        heapq.heappush(self._queue, (container.deadline, seq, container))
+        heapq.heappush(self._expiries, (container.expiration, seq))
+        self._live.add(seq)
 
     def items(self) -> list[Any]:
-        return [entry[2] for entry in self._queue]
+        return [entry[2] for entry in self._queue if entry[1] in self._live]
+
+    def _first_expiry(self) -> float | None:
+        # Earliest expiration among waiting containers, without scanning the queue (O(log n)).
+        exp, live = self._expiries, self._live
+        while exp and exp[0][1] not in live:
+            heapq.heappop(exp)
+        return exp[0][0] if exp else None
 
     def expire(self, now: float, on_expired: Callable[[Any], None]) -> None:
-        if not self._queue or min(e[2].expiration for e in self._queue) > now:
+        first = self._first_expiry()
+        if first is None or first > now:
             return
+        expired = set()
+        while self._expiries and self._expiries[0][0] <= now:
+            _, seq = heapq.heappop(self._expiries)
+            if seq in self._live:
+                self._live.discard(seq)
+                expired.add(seq)
         keep = []
         for entry in self._queue:
-            if entry[2].expiration <= now:
+            if entry[1] in expired:
                 on_expired(entry[2])
             else:
                 keep.append(entry)
@@ -111,7 +130,8 @@ class ShardLimiter:
             container = self._queue[0][2]
             if not self.bucket.try_take((1.0, float(container.billed_size)), now):
                 return
-            heapq.heappop(self._queue)
+            _, seq, _ = heapq.heappop(self._queue)
+            self._live.discard(seq)
             on_release(container)
 
     def next_event(self, now: float) -> float | None:
@@ -120,4 +140,5 @@ class ShardLimiter:
             return None
         head = self._queue[0][2]
         ready = now + self.bucket.time_until((1.0, float(head.billed_size)), now)
-        return min(ready, min(e[2].expiration for e in self._queue))
+        first = self._first_expiry()
+        return ready if first is None else min(ready, first)
