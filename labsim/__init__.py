@@ -17,7 +17,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 #: Layer-1 modules a lab loads when it starts; each registers its physics with labsim.lab.
-PHYSICS_MODULES = ["labsim.streams"]
+PHYSICS_MODULES = ["labsim.cloudwatch", "labsim.streams"]
 
 _LAZY = {
     "Lab": "labsim.lab",
