@@ -15,6 +15,7 @@ import pytest
 from labsim.quiz import load_bank
 from labsim.quiz.cli import main
 from labsim.quiz.exam import new_exam
+from labsim.quiz.topics import TOPICS
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -57,10 +58,18 @@ class Keyboard(io.StringIO):
 def run(args, lines=(), **keyboard):
     """Run the CLI; returns (exit code, stdout, stderr, questions in the order asked)."""
     clock = keyboard.pop("clock", FakeClock())
+    bank = keyboard.pop("bank", None)  # default: the shipped bank
     out, err = io.StringIO(), io.StringIO()
-    code = main(list(args), stdin=Keyboard(lines, clock=clock, **keyboard), stdout=out, stderr=err, clock=clock)
+    code = main(list(args), stdin=Keyboard(lines, clock=clock, **keyboard), stdout=out, stderr=err, clock=clock,
+                bank=bank)
     asked = list(dict.fromkeys(re.findall(r"^Question \d+/\d+ .*?\(([a-z-]+-\d{3})\)", out.getvalue(), re.M)))
     return code, out.getvalue(), err.getvalue(), asked
+
+
+def two_topic_bank(bank):
+    """A bank with questions for course-basics and kds-write only: every other topic has none,
+    however many topics the shipped bank covers by now."""
+    return [q for q in bank if q.topic in ("course-basics", "kds-write")]
 
 
 def drawn(bank, seed, n):
@@ -197,10 +206,16 @@ def test_topics_filter_and_too_few_questions(bank):
 
 
 def test_list_topics_and_history(bank, labsim_home):
-    code, out, _, _ = run(["--list-topics"])
+    small = two_topic_bank(bank)
+    code, out, _, _ = run(["--list-topics"], bank=small)
     assert code == 0
-    n_write = sum(q.topic == "kds-write" for q in bank)
-    assert re.search(rf"^kds-write\s+{n_write} questions", out, re.M) and re.search(r"^efo\s+0 questions", out, re.M)
+    listed = dict(re.findall(r"^([a-z-]+)\s+(\d+) questions", out, re.M))
+    assert listed == {t: str(sum(q.topic == t for q in small)) for t in TOPICS}  # every topic, in order
+    assert list(listed) == list(TOPICS)
+    assert listed["kds-write"] != "0" and listed["efo"] == "0"
+    code, out, _, _ = run(["--list-topics"])  # the shipped bank
+    assert code == 0 and dict(re.findall(r"^([a-z-]+)\s+(\d+) questions", out, re.M)) == {
+        t: str(sum(q.topic == t for q in bank)) for t in TOPICS}
     code, out, _, _ = run(["--history"])
     assert code == 0 and "No quiz history yet" in out
     run(["-n", "2", "--seed", "1"], answers_for(bank, seed=1, n=2))
@@ -232,8 +247,8 @@ def test_bad_arguments_exit_2_with_a_message(args, message):
     assert "usage: labsim-exam" in err and message in err
 
 
-def test_topic_without_questions_is_a_usage_error():
-    code, _, err, _ = run(["--topics", "efo"])
+def test_topic_without_questions_is_a_usage_error(bank):
+    code, _, err, _ = run(["--topics", "efo"], bank=two_topic_bank(bank))
     assert code == 2 and "labsim-exam: error: no questions yet for topic(s) efo" in err
 
 

@@ -224,19 +224,40 @@ def test_exam_widget_counts_down_locks_and_scores_on_submit(bank, labsim_home):
         view.answer(qs[2].id, sorted(qs[2].correct_letters))
 
 
-def test_exam_widget_time_up_locks_answers_given_in_time(bank):
+@pytest.mark.parametrize("late_type", ["single", "multiple"])
+@pytest.mark.parametrize("answered_in_time", [False, True], ids=["unanswered", "changed-late"])
+def test_exam_widget_time_up_locks_answers_given_in_time(bank, tmp_path, late_type, answered_in_time):
+    """A single and a multiple question answered in time, then a late answer to a third of each
+    type: the late answer is not recorded and every card shows what was scored."""
+    singles = [q for q in bank if q.type == "single"]
+    multiples = [q for q in bank if q.type == "multiple"]
+    on_time_single, on_time_multiple = singles[0], multiples[0]
+    late = (singles if late_type == "single" else multiples)[1]
     clock = FakeClock()
-    view = exam(n=2, seed=3, minutes=1, bank=bank, clock=clock, start_timer=False)
-    q1, q2 = view.session.questions
-    view.answer(q1.id, sorted(q1.correct_letters))
+    session = ExamSession([on_time_single, on_time_multiple, late], minutes=1, clock=clock)
+    view = ExamView(session, History(tmp_path / "h.json"), start_timer=False)
+    view.answer(on_time_single.id, sorted(on_time_single.correct_letters))
+    view.answer(on_time_multiple.id, sorted(on_time_multiple.correct_letters))
+    scored_late = wrong_letters(late) if answered_in_time else []
+    if answered_in_time:
+        view.answer(late.id, scored_late)
+    assert view.cards[late.id].selected() == scored_late
     clock.t += 60.5
     with pytest.raises(TimeUp):
-        view.answer(q2.id, sorted(q2.correct_letters))  # too late: the change locks the exam instead
+        view.answer(late.id, sorted(late.correct_letters))  # too late: the change locks the exam instead
     result = view.session.result
-    assert result.timed_out and result.score.correct == 1 and result.elapsed == 60
+    assert result.timed_out and result.elapsed == 60 and view.submitted
+    assert (result.score.answered, result.score.correct) == (2 + answered_in_time, 2)
+    recorded = view.session.results.get(late.id)
+    assert (sorted(recorded.chosen) if recorded else []) == scored_late  # the late answer is not recorded
     assert "Time is up." in view.result_html.value and "Exam finished." in view.timer.value
-    card2 = view.cards[q2.id]
-    assert card2.selected() == [] and all(w.disabled for w in card2.inputs)  # shows what was scored
+    for q, shown in [(on_time_single, sorted(on_time_single.correct_letters)),
+                     (on_time_multiple, sorted(on_time_multiple.correct_letters)), (late, scored_late)]:
+        card = view.cards[q.id]
+        assert card.selected() == shown, q.id  # the card shows what was scored
+        assert all(w.disabled for w in card.inputs)
+    with pytest.raises(ExamOver):
+        view.answer(late.id, sorted(late.correct_letters))
 
 
 def test_exam_timer_thread_ends_the_exam_by_itself(bank, tmp_path):

@@ -320,6 +320,7 @@ class ExamView(_View):
         # Our own flag, not session.finished: a late answer finishes the session from inside
         # ExamSession.answer, and the view must still lock, show and record the result.
         self.submitted = False
+        self._quiet = False  # set while answer() ticks boxes from code: one change, scored once
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self.cards: dict[str, _Card] = {}
@@ -370,7 +371,7 @@ class ExamView(_View):
 
     def _changed(self, card: _Card) -> None:
         with self._lock:
-            if self.submitted:
+            if self.submitted or self._quiet:
                 return
             chosen = card.selected()
             try:
@@ -393,7 +394,18 @@ class ExamView(_View):
                     self.submit()
                     raise
                 return
-            self.cards[self.session.question(qid).id].set_selected(_letters(choices, self.session.question(qid)))
+            q = self.session.question(qid)
+            card = self.cards[q.id]
+            letters = _letters(choices, q)
+            # Tick the boxes as one change: a box-by-box update would score partial answers, and
+            # if time ran out half-way, the boxes after the one that ended the exam would stay
+            # ticked on a card that must show what was scored.
+            self._quiet = True
+            try:
+                card.set_selected(letters)
+            finally:
+                self._quiet = False
+            self._changed(card)
             if self.submitted:  # the change arrived after the time limit
                 raise TimeUp("time is up; this answer was not counted")
 
