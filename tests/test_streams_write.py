@@ -485,8 +485,6 @@ def test_throttling_shows_in_metrics_and_shard_metrics_need_enhanced_monitoring(
     assert _stats(cw, lab, "WriteProvisionedThroughputExceeded", stream_dims, start, 60)[0]["Sum"] == 500
     assert _stats(cw, lab, "PutRecords.ThrottledRecords", stream_dims, start, 60)[0]["Sum"] == 500
     assert _stats(cw, lab, "IncomingRecords", shard_dims, start, 60) == []  # no shard level without enhanced monitoring
-    # (moto's CloudWatch matches dimensions as a subset, so stream-level queries are checked before
-    # shard-level datapoints exist)
     lab.clock.advance(60)
     start = lab.clock.datetime()
     kinesis.enable_enhanced_monitoring(StreamName="s", ShardLevelMetrics=["IncomingRecords", "WriteProvisionedThroughputExceeded"])
@@ -494,6 +492,9 @@ def test_throttling_shows_in_metrics_and_shard_metrics_need_enhanced_monitoring(
         kinesis.put_records(StreamName="s", Records=[{"Data": b"x", "PartitionKey": "hot"}] * 500)
     assert _stats(cw, lab, "IncomingRecords", shard_dims, start, 60)[0]["Sum"] == 1000
     assert _stats(cw, lab, "WriteProvisionedThroughputExceeded", shard_dims, start, 60)[0]["Sum"] == 500
+    # CloudWatch matches the exact dimension set: the stream total is not doubled by the shard copies.
+    assert _stats(cw, lab, "WriteProvisionedThroughputExceeded", stream_dims, start, 60)[0]["Sum"] == 500
+    assert _stats(cw, lab, "IncomingRecords", stream_dims, start, 60)[0]["Sum"] == 1000
     assert _stats(cw, lab, "IncomingBytes", shard_dims, start, 60) == []  # not enabled at shard level
 
 
