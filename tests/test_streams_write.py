@@ -579,3 +579,11 @@ def test_moto_kinesis_methods_labsim_overrides_keep_their_signatures():
         theirs = list(inspect.signature(getattr(KinesisBackend, name)).parameters)
         ours = list(inspect.signature(getattr(LabKinesisBackend, name)).parameters)
         assert ours[: len(theirs)] == theirs or name == "list_shards", f"{name}: moto {theirs} vs labsim {ours}"
+
+
+def test_enhanced_monitoring_lists_metrics_in_a_stable_order(lab, kinesis):
+    make_stream(lab, kinesis, shards=1)
+    resp = kinesis.enable_enhanced_monitoring(
+        StreamName="s", ShardLevelMetrics=["WriteProvisionedThroughputExceeded", "IncomingRecords", "IncomingBytes"]
+    )
+    assert resp["DesiredShardLevelMetrics"] == ["IncomingBytes", "IncomingRecords", "WriteProvisionedThroughputExceeded"]

@@ -480,7 +480,7 @@ class Stream:
         self._index = RangeIndex(())
         self.consumers: list[Any] = []
         self.tags: dict[str, str] = {}
-        self.shard_level_metrics: list[str] = []
+        self._shard_level_metrics: list[str] = []
         self.encryption_type = "NONE"
         self.key_id: str | None = None
         self.mode_changes: list[float] = []
@@ -589,6 +589,15 @@ class Stream:
             )
 
     # -- descriptions (the API's shapes; timestamps as datetimes) -------------------------------
+    @property
+    def shard_level_metrics(self) -> list[str]:
+        return self._shard_level_metrics
+
+    @shard_level_metrics.setter
+    def shard_level_metrics(self, value: Iterable[str]) -> None:
+        # moto builds this list from a set; sorting keeps responses identical from run to run.
+        self._shard_level_metrics = sorted(set(value))
+
     def enhanced_monitoring(self) -> list[dict[str, list[str]]]:
         return [{"ShardLevelMetrics": list(self.shard_level_metrics)}]
 
