@@ -9,12 +9,10 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, EventStreamError
 
-from labsim import Lab, quotas
+from labsim import quotas
 from labsim.safety import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
 from labsim.streams import eventstream as es
 from labsim.streams.latency import latency_table, propagation_delay
-from labsim.streams.readside import install
-from labsim.transport import router
 
 SESSION = boto3.session.Session(aws_access_key_id=FAKE_ACCESS_KEY, aws_secret_access_key=FAKE_SECRET_KEY, region_name="us-east-1")
 SHARD = "shardId-000000000000"
@@ -22,15 +20,6 @@ SHARD = "shardId-000000000000"
 
 def client(**kwargs):
     return SESSION.client("kinesis", **kwargs)
-
-
-@pytest.fixture
-def lab():
-    with Lab() as lab:
-        physics = lab.physics["kinesis"]
-        if getattr(physics, "read_side", None) is None:
-            install(lab, router, physics.backend_for)
-        yield lab
 
 
 def make_stream(lab, name="s", shards=1):

@@ -11,10 +11,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, ParamValidationError
 
-from labsim import Lab, quotas
+from labsim import quotas
 from labsim.safety import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
-from labsim.streams.readside import install
-from labsim.transport import router
 
 MiB = 1024 * 1024
 NO_RETRY = Config(retries={"total_max_attempts": 1})
@@ -25,15 +23,6 @@ SESSION = boto3.session.Session(aws_access_key_id=FAKE_ACCESS_KEY, aws_secret_ac
 
 def client(**kwargs):
     return SESSION.client("kinesis", **kwargs)
-
-
-@pytest.fixture
-def lab():
-    with Lab() as lab:
-        physics = lab.physics["kinesis"]
-        if getattr(physics, "read_side", None) is None:  # until the write side calls install itself
-            install(lab, router, physics.backend_for)
-        yield lab
 
 
 def make_stream(lab, name="s", shards=1):

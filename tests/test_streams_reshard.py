@@ -6,11 +6,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from labsim import Lab, quotas
+from labsim import quotas
 from labsim.safety import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
-from labsim.streams.readside import install
 from labsim.streams.routing import shard_for_key
-from labsim.transport import router
 
 SESSION = boto3.session.Session(aws_access_key_id=FAKE_ACCESS_KEY, aws_secret_access_key=FAKE_SECRET_KEY, region_name="us-east-1")
 HALF = 2**127
@@ -19,15 +17,6 @@ TOP = 2**128 - 1
 
 def client(**kwargs):
     return SESSION.client("kinesis", **kwargs)
-
-
-@pytest.fixture
-def lab():
-    with Lab() as lab:
-        physics = lab.physics["kinesis"]
-        if getattr(physics, "read_side", None) is None:
-            install(lab, router, physics.backend_for)
-        yield lab
 
 
 def make_stream(lab, name="s", shards=1, **kw):
