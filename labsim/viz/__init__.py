@@ -31,6 +31,7 @@ _EXPORTS = {
     "shard_metric": "producers",
     "plot_shard_metric": "producers",
     "run_keyed_workload": "producers",
+    **{name: "kpl" for name in ("run_kpl", "KplRun", "kpl_explorer", "plot_usage", "plot_latency", "plot_kpl_metrics")},
 }
 
 __all__ = sorted(_EXPORTS)
