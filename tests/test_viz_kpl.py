@@ -205,3 +205,10 @@ def test_layer_rule_no_moto_no_physics():
         elif isinstance(node, ast.ImportFrom):
             imported.add(node.module or "")
     assert not any(m.startswith("moto") or m.startswith("labsim.streams") for m in imported), imported
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    result = doctest.testmod(vk, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0 and result.attempted > 0
