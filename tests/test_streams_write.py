@@ -587,3 +587,21 @@ def test_enhanced_monitoring_lists_metrics_in_a_stable_order(lab, kinesis):
         StreamName="s", ShardLevelMetrics=["WriteProvisionedThroughputExceeded", "IncomingRecords", "IncomingBytes"]
     )
     assert resp["DesiredShardLevelMetrics"] == ["IncomingBytes", "IncomingRecords", "WriteProvisionedThroughputExceeded"]
+
+
+def test_enhanced_monitoring_order_does_not_depend_on_the_hash_seed():
+    import subprocess
+    import sys
+
+    script = (
+        "from labsim import Lab\n"
+        "with Lab() as lab:\n"
+        "    k = lab.client('kinesis'); k.create_stream(StreamName='s', ShardCount=1); lab.clock.advance(30)\n"
+        "    r = k.enable_enhanced_monitoring(StreamName='s', ShardLevelMetrics=['WriteProvisionedThroughputExceeded', 'IncomingRecords', 'IncomingBytes'])\n"
+        "    print(r['DesiredShardLevelMetrics'], k.describe_stream(StreamName='s')['StreamDescription']['EnhancedMonitoring'])\n"
+    )
+    outputs = {
+        subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env={**__import__("os").environ, "PYTHONHASHSEED": seed}, check=True).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(outputs) == 1, outputs

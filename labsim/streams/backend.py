@@ -231,6 +231,19 @@ class LabKinesisBackend(LabBackendMixin, KinesisBackend):
         lifecycle.begin_updating(self.clock, stream)
 
     # -- writing -----------------------------------------------------------------------------------
+    def enable_enhanced_monitoring(  # type: ignore[override]
+        self, stream_arn: str | None, stream_name: str | None, shard_level_metrics: list[str]
+    ) -> tuple[str, str, list[str], list[str]]:
+        # moto answers with a list built from a set; the service's order is stable, so is ours.
+        arn, name, current, _ = super().enable_enhanced_monitoring(stream_arn, stream_name, shard_level_metrics)
+        return arn, name, sorted(current), list(self.describe_stream(arn, name).shard_level_metrics)
+
+    def disable_enhanced_monitoring(  # type: ignore[override]
+        self, stream_arn: str | None, stream_name: str | None, to_be_disabled: list[str]
+    ) -> tuple[str, str, list[str], list[str]]:
+        arn, name, current, _ = super().disable_enhanced_monitoring(stream_arn, stream_name, to_be_disabled)
+        return arn, name, sorted(current), list(self.describe_stream(arn, name).shard_level_metrics)
+
     def validate_entries(self, stream: Stream, raw: list[dict[str, Any]], batch: bool) -> list[tuple[bytes, str, int, str | None]]:
         """Decode and check PutRecord(s) entries; the whole request is refused on any problem.
 
