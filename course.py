@@ -70,6 +70,8 @@ def start(args: list[str]) -> int:
     python = ensure_venv()
     ensure_installed(python, "")
     cmd = [str(python), "-m", "jupyter", "lab", FIRST_LESSON, *args]
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in args:
+        cmd.append("--allow-root")  # containers often run as root; Jupyter refuses that unless told
     print("Opening JupyterLab on", FIRST_LESSON, "(Ctrl-C twice to stop)", flush=True)
     return subprocess.call(cmd, cwd=ROOT)
 
