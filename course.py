@@ -69,7 +69,14 @@ def run(cmd: list[str]) -> None:
 def start(args: list[str]) -> int:
     python = ensure_venv()
     ensure_installed(python, "")
-    cmd = [str(python), "-m", "jupyter", "lab", FIRST_LESSON, *args]
+    # Serve the whole course folder (lessons, exercises) and open lesson 00 in it; passing the file
+    # itself would make Jupyter serve only lessons/.
+    cmd = [
+        str(python), "-m", "jupyter", "lab",
+        f"--ServerApp.root_dir={ROOT}",
+        f"--LabApp.default_url=/lab/tree/{FIRST_LESSON}",
+        *args,
+    ]
     if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in args:
         cmd.append("--allow-root")  # containers often run as root; Jupyter refuses that unless told
     print("Opening JupyterLab on", FIRST_LESSON, "(Ctrl-C twice to stop)", flush=True)
