@@ -110,7 +110,11 @@ def plot_iterator_starts(
             x, label = xs[index[seq]], f"{kind} -> record {index[seq]}"
         y = 0.18 * level
         ax.annotate("", xy=(x, 0.04), xytext=(x, y), arrowprops={"arrowstyle": "->", "color": _COLOURS[kind], "lw": 1.8})
-        ax.text(x, y + 0.02, label, color=_COLOURS[kind], ha="center", fontsize=9)
+        # Labels sit beside their arrow's top, on the side away from the higher (later) arrows,
+        # so no label runs across another arrow.
+        left = x < span * 0.35
+        ax.text(x + (1 if left else -1) * span * 0.012, y, label, color=_COLOURS[kind],
+                ha="left" if left else "right", va="center", fontsize=9)
     if timestamp is not None:
         ax.axvline(_epoch(timestamp) - t0, color=_COLOURS["AT_TIMESTAMP"], ls=":", lw=1)
     ax.set_ylim(-0.25, 0.18 * (len(ITERATOR_TYPES) + 1.4))
