@@ -11,7 +11,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, ParamValidationError
 
-from labsim import quotas
+from labsim import Lab, quotas
 from labsim.safety import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
 
 MiB = 1024 * 1024
@@ -434,3 +434,14 @@ def test_starting_and_ending_sequence_numbers_of_a_shard_are_valid_positions(lab
     assert [r["Data"] for r in out["Records"]] == [b"0", b"1"]
     end = k.get_records(ShardIterator=iterator(k, "AT_SEQUENCE_NUMBER", StartingSequenceNumber=rng["EndingSequenceNumber"]))
     assert end["Records"] == [] and end.get("NextShardIterator") is None and len(end["ChildShards"]) == 2
+
+
+def test_iterators_are_identical_from_one_fresh_lab_to_the_next():
+    def run():
+        with Lab() as lab:
+            k = client()
+            k.create_stream(StreamName="det", ShardCount=1)
+            lab.clock.advance(quotas.STREAM_CREATING_SECONDS + 1)
+            return k.get_shard_iterator(StreamName="det", ShardId="shardId-000000000000", ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+
+    assert run() == run()

@@ -41,6 +41,7 @@ Looking under the hood (for lessons and graders)::
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any, Callable
 
@@ -67,11 +68,16 @@ class ReadContext:
         self.account_id = lab.account_id
         self.default_region = lab.region
         self.backend_for = backend_for or (lambda region: lab.backend("kinesis", region))
-        self.codec = IteratorCodec()
+        # Secrets derive from the lab's seed, so iterators and page tokens are the same on every run
+        # (deterministic notebooks) while a tampered token still fails the MAC.
+        self.codec = IteratorCodec(secret=self.secret("iterators"))
         self._regions: dict[str, str] = {}
 
     def now(self) -> float:
         return self.clock.now()
+
+    def secret(self, purpose: str) -> bytes:
+        return hashlib.sha256(f"labsim:{purpose}:{getattr(self.lab, 'seed', 0)}".encode()).digest()
 
     # -- requests ---------------------------------------------------------------------------------
     def region_of(self, request: AWSPreparedRequest) -> str:

@@ -50,7 +50,6 @@ import datetime as _dt
 import hashlib
 import hmac
 import json
-import secrets
 from typing import Any
 
 from labsim import quotas
@@ -110,7 +109,7 @@ class Resharding:
 
     def __init__(self, ctx: ReadContext) -> None:
         self.ctx = ctx
-        self._token_key = secrets.token_bytes(32)
+        self._token_key = ctx.secret("list-shards-tokens")
 
     def handlers(self) -> dict[str, Any]:
         j = self.ctx.json_handler
