@@ -142,7 +142,6 @@ class Lab:
         return self
 
     def stop(self) -> None:
-        global _active
         with _active_lock:
             if not self.running:
                 return

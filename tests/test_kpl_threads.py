@@ -12,7 +12,7 @@ from botocore.stub import Stubber
 from labsim.clock import VirtualClock
 from labsim.kpl import KinesisProducer, ThreadScheduler, deaggregate
 from labsim.kpl.scheduler import running_lab
-from test_kpl_helpers import FakeKinesis, lab_stream
+from test_kpl_helpers import FakeKinesis
 
 
 def test_no_lab_uses_a_real_time_thread_and_works_with_any_client():

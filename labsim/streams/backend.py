@@ -18,9 +18,7 @@ implementation that keeps moto's operations working on the new model; the read-s
 
 from __future__ import annotations
 
-import base64
 import binascii
-import datetime as _dt
 import hashlib
 import json
 import re
@@ -518,111 +516,28 @@ class LabKinesisBackend(LabBackendMixin, KinesisBackend):
         lifecycle.begin_updating(self.clock, stream)
         return current
 
-    # -- reading (basic) ---------------------------------------------------------------------------
-    def get_shard_iterator(  # type: ignore[override]
-        self, stream_arn: str | None, stream_name: str | None, shard_id: str, shard_iterator_type: str,
-        starting_sequence_number: Any = None, at_timestamp: Any = None,
-    ) -> str:
-        stream = self.data_stream(stream_name, stream_arn)
-        shard = stream.shards.get(shard_id)
-        if shard is None:
-            raise E.ResourceNotFoundError(f"Shard {shard_id} in stream {stream.name} under account {self.account_id} does not exist")
-        store = shard.store
-        if shard_iterator_type == "TRIM_HORIZON":
-            pos = store.start
-        elif shard_iterator_type == "LATEST":
-            pos = store.end
-        elif shard_iterator_type in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
-            if starting_sequence_number is None:
-                raise E.InvalidArgumentError(f"StartingSequenceNumber must be specified for ShardIteratorType {shard_iterator_type}.")
-            try:
-                pos = store.position_of_sequence(starting_sequence_number, after=shard_iterator_type == "AFTER_SEQUENCE_NUMBER")
-            except ValueError:
-                raise E.InvalidArgumentError(f"StartingSequenceNumber {starting_sequence_number} used in GetShardIterator on shard {shard_id} in stream {stream.name} under account {self.account_id} is invalid.") from None
-        elif shard_iterator_type == "AT_TIMESTAMP":
-            if at_timestamp is None:
-                raise E.InvalidArgumentError("Timestamp must be specified for ShardIteratorType AT_TIMESTAMP.")
-            pos = store.position_at_time(_epoch(at_timestamp))
-        else:
-            raise E.validation_errors([
-                f"Value '{shard_iterator_type}' at 'shardIteratorType' failed to satisfy constraint: Member must satisfy enum value set: "
-                "[AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER, TRIM_HORIZON, LATEST, AT_TIMESTAMP]"
-            ])
-        return encode_iterator(stream, shard, pos)
+    # -- reading -----------------------------------------------------------------------------------
+    # GetShardIterator, GetRecords and ListShards are served by the read side (labsim.streams.reads and
+    # .resharding) on the transport's fast path, with signed, expiring iterators. moto's versions of
+    # these methods do not understand this model, so they must never run against it.
+    def get_shard_iterator(self, *args: Any, **kwargs: Any) -> str:  # type: ignore[override]
+        raise _served_by_read_side("GetShardIterator")
 
-    def get_records(self, stream_arn: str | None, shard_iterator: str, limit: int | None) -> tuple[str | None, list[Any], int]:  # type: ignore[override]
-        stream, shard, pos = self.resolve_iterator(shard_iterator, stream_arn)
-        lim = quotas.GET_RECORDS_MAX_LIMIT if limit is None else int(limit)
-        if lim < 1 or lim > quotas.GET_RECORDS_MAX_LIMIT:
-            raise E.InvalidArgumentError(f"Limit {lim} is invalid: it must be between 1 and {int(quotas.GET_RECORDS_MAX_LIMIT)}.")
-        records, nxt = shard.store.read(pos, lim, int(quotas.GET_RECORDS_MAX_BYTES))
-        end = shard.store.end
-        behind = 0 if nxt >= end else int((self.now() - shard.store.arrival_at(nxt)) * 1000)
-        if not shard.is_open and nxt >= end:
-            return None, records, behind
-        return encode_iterator(stream, shard, nxt), records, behind
+    def get_records(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        raise _served_by_read_side("GetRecords")
 
-    def resolve_iterator(self, shard_iterator: str, stream_arn: str | None = None) -> tuple[Stream, Shard, int]:
-        try:
-            name, shard_id, pos, tag = decode_iterator(shard_iterator)
-        except Exception:
-            raise E.InvalidArgumentError(f"Invalid ShardIterator: {shard_iterator!r}") from None
-        stream = self.data_stream(name, stream_arn)
-        shard = stream.shards.get(shard_id)
-        if shard is None or stream.tag != tag:
-            raise E.ResourceNotFoundError(f"Shard {shard_id} in stream {name} under account {self.account_id} does not exist")
-        return stream, shard, pos
-
-    def child_shards(self, stream: Stream, shard: Shard) -> list[dict[str, Any]]:
-        out = []
-        for s in stream.shards.values():
-            if shard.shard_id in (s.parent_shard_id, s.adjacent_parent_shard_id):
-                parents = [p for p in (s.parent_shard_id, s.adjacent_parent_shard_id) if p]
-                out.append({"ShardId": s.shard_id, "ParentShards": parents, "HashKeyRange": {"StartingHashKey": str(s.starting_hash), "EndingHashKey": str(s.ending_hash)}})
-        return out
-
-    def list_shards(self, stream_arn: str | None, stream_name: str | None, limit: int | None = None, next_token: str | None = None) -> tuple[list[Shard], str | None]:  # type: ignore[override]
-        """Basic ListShards: every shard in id order, paginated by a token holding the last id."""
-        if next_token:
-            try:
-                name, after = json.loads(base64.b64decode(next_token))
-            except Exception:
-                raise E.InvalidArgumentError(f"NextToken {next_token} is invalid.") from None
-            stream = self.describe_stream(None, name)
-        else:
-            stream = self.describe_stream(stream_arn, stream_name)
-            after = ""
-        shards = sorted((s for s in stream.shards.values() if s.shard_id > after), key=lambda s: s.index)
-        lim = 1000 if not limit else min(int(limit), 1000)
-        page = shards[:lim]
-        token = None
-        if len(shards) > lim:
-            token = base64.b64encode(json.dumps([stream.name, page[-1].shard_id]).encode()).decode()
-        return page, token
+    def list_shards(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        raise _served_by_read_side("ListShards")
 
 
 # --- helpers ---------------------------------------------------------------------------------------
-def encode_iterator(stream: Stream, shard: Shard, pos: int) -> str:
-    raw = f"{stream.name}|{shard.shard_id}|{pos}|{stream.tag}".encode()
-    return base64.b64encode(raw).decode("ascii")
+def _served_by_read_side(operation: str) -> NotImplementedError:
+    return NotImplementedError(
+        f"{operation} is served by labsim.streams' read side (readside.install), not by the backend; "
+        "call it through a boto3 client inside the lab"
+    )
 
 
-def decode_iterator(token: str) -> tuple[str, str, int, int]:
-    name, shard_id, pos, tag = base64.b64decode(token.encode("ascii"), validate=True).decode().split("|")
-    return name, shard_id, int(pos), int(tag)
-
-
-def _epoch(value: Any) -> float:
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, _dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=_dt.timezone.utc)
-        return value.timestamp()
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return _dt.datetime.fromisoformat(str(value)).replace(tzinfo=_dt.timezone.utc).timestamp()
 
 
 def _stream_name_problems(name: Any, where: str = "streamName") -> list[str]:

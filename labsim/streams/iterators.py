@@ -48,7 +48,7 @@ from typing import Any, NamedTuple
 
 from labsim import quotas
 
-from .errors import InvalidArgumentError, KinesisError, ValidationError, validation_errors
+from .errors import InvalidArgumentError, KinesisError, validation_errors
 from .model import SEQUENCE_NUMBER_DIGITS, Shard, Stream, normalize_sequence_number, shard_id_for
 
 ITERATOR_TYPES = ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP")

@@ -51,8 +51,6 @@ def _body(request: AWSPreparedRequest) -> dict[str, Any]:
     return _loads(body)
 
 
-def _b64(data: bytes) -> str:
-    return _b2a(data, newline=False).decode("ascii")
 
 
 class KinesisWire:
@@ -67,9 +65,6 @@ class KinesisWire:
         return {
             "PutRecord": self._wrap(self.put_record),
             "PutRecords": self._wrap(self.put_records),
-            "GetShardIterator": self._wrap(self.get_shard_iterator),
-            "GetRecords": self._wrap(self.get_records),
-            "ListShards": self._wrap(self.list_shards),
             "DescribeStreamSummary": self._wrap(self.describe_stream_summary),
             "CreateStream": self._wrap(self.create_stream),
             "UpdateMaxRecordSize": self._wrap(self.update_max_record_size),
@@ -126,46 +121,7 @@ class KinesisWire:
         body = '{"FailedRecordCount":%d,"Records":[%s],"EncryptionType":"%s"}' % (failed, ",".join(parts), stream.encryption_type)
         return body.encode("ascii")
 
-    @staticmethod
-    def get_shard_iterator(backend: Any, p: dict[str, Any]) -> dict[str, Any]:
-        it = backend.get_shard_iterator(
-            p.get("StreamARN"), p.get("StreamName"), p.get("ShardId"), p.get("ShardIteratorType"),
-            p.get("StartingSequenceNumber"), p.get("Timestamp"),
-        )
-        return {"ShardIterator": it}
-
-    @staticmethod
-    def get_records(backend: Any, p: dict[str, Any]) -> dict[str, Any]:
-        shard_iterator = p.get("ShardIterator")
-        stream, shard, _ = backend.resolve_iterator(shard_iterator, p.get("StreamARN"))
-        nxt, records, behind = backend.get_records(p.get("StreamARN"), shard_iterator, p.get("Limit"))
-        out: dict[str, Any] = {
-            "Records": [
-                {
-                    "SequenceNumber": r.sequence_number,
-                    "ApproximateArrivalTimestamp": int(r.arrival * 1000) / 1000,
-                    "Data": _b64(r.data),
-                    "PartitionKey": r.partition_key,
-                }
-                for r in records
-            ],
-            "MillisBehindLatest": behind,
-        }
-        if nxt is not None:
-            out["NextShardIterator"] = nxt
-        else:
-            out["ChildShards"] = backend.child_shards(stream, shard)
-        return out
-
     # -- control plane -----------------------------------------------------------------------------
-    @staticmethod
-    def list_shards(backend: Any, p: dict[str, Any]) -> dict[str, Any]:
-        shards, token = backend.list_shards(p.get("StreamARN"), p.get("StreamName"), limit=p.get("MaxResults"), next_token=p.get("NextToken"))
-        out: dict[str, Any] = {"Shards": [s.to_json() for s in shards]}
-        if token:
-            out["NextToken"] = token
-        return out
-
     @staticmethod
     def describe_stream_summary(backend: Any, p: dict[str, Any]) -> dict[str, Any]:
         stream = backend.describe_stream_summary(p.get("StreamARN"), p.get("StreamName"))

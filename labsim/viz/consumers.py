@@ -357,7 +357,6 @@ def consumer_mode_explorer(write_mib_per_s: float = 1.0, shards: int = 1, consum
     the numbers for the chosen consumer count. Returns an ipywidgets VBox."""
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
-    from IPython.display import display
 
     n = widgets.IntSlider(value=consumers, min=1, max=int(quotas.MAX_CONSUMERS_PER_STREAM), description="consumers")
     rate = widgets.FloatSlider(value=write_mib_per_s, min=0.1, max=4.0, step=0.1, description="MiB/s in")
