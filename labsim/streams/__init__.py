@@ -23,7 +23,6 @@ partition key goes to.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from labsim import _moto
@@ -63,13 +62,10 @@ class StreamsPhysics:
         for operation in _CLOUDWATCH_READS:
             router.register("cloudwatch", operation, self._flush_before_read)
         # The read side (iterators, GetRecords limits, retention, resharding, EFO) registers after
-        # the write side, so its handlers replace the basic reads of ``wire``/``backend``.
-        try:
-            from .readside import install
-        except ImportError as exc:  # pragma: no cover - only while the read side is being written
-            warnings.warn(f"labsim: Kinesis read side unavailable ({exc}); basic reads only", RuntimeWarning, stacklevel=2)
-        else:
-            self.read_side = install(lab, router, self.backend_for)
+        # the write side, so its handlers win for any operation both serve.
+        from .readside import install
+
+        self.read_side = install(lab, router, self.backend_for)
 
     def stop(self, lab: Any) -> None:
         if self.read_side is not None:

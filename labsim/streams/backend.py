@@ -11,9 +11,9 @@ Both doors lead here: the fast handlers in ``labsim.streams.wire`` call the meth
 and moto's KinesisResponse (``kinesis_backends[account][region]``) calls them through moto's
 dispatch. Either way the same validation, status rules, budgets and metrics apply.
 
-The read side (``get_shard_iterator`` / ``get_records``) and resharding here are a *basic*
-implementation that keeps moto's operations working on the new model; the read-side physics
-(iterator expiry, GetRecords limits, retention, EFO) replace or extend them.
+Reads (GetShardIterator, GetRecords, ListShards) are not here: the read side (``readside.install``)
+serves them, and moto's versions refuse to run on this model. The resharding methods below keep
+moto's dispatch path coherent; the read side's ``resharding`` module serves the API calls.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 ``install(lab, router)`` registers fast handlers on ``labsim.transport.router`` for every read-side
 operation and starts the read side's clock tasks; it returns a ``ReadSide`` whose ``stop()``
 cancels them. The write side's physics (``labsim.streams``) calls it from its ``start()`` after
-registering its own handlers, so these replace any basic GetShardIterator/GetRecords/ListShards.
+registering its own handlers, so these win for any operation both register.
 
 =====================================  ==========================================================
 module                                  operations and behaviour
