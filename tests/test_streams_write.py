@@ -573,7 +573,7 @@ def test_moto_kinesis_methods_labsim_overrides_keep_their_signatures():
 
     for name in (
         "describe_stream", "describe_stream_summary", "create_stream", "delete_stream", "put_record", "put_records",
-        "split_shard", "merge_shards", "update_shard_count", "update_stream_mode", "describe_limits", "send_log_event",
+        "update_stream_mode", "describe_limits", "send_log_event",
         "enable_enhanced_monitoring", "disable_enhanced_monitoring",
     ):
         theirs = list(inspect.signature(getattr(KinesisBackend, name)).parameters)
@@ -581,10 +581,11 @@ def test_moto_kinesis_methods_labsim_overrides_keep_their_signatures():
         assert ours[: len(theirs)] == theirs, f"{name}: moto {theirs} vs labsim {ours}"
 
 
-def test_moto_read_paths_are_refused_on_the_lab_model(lab):
-    # Reads are served by the read side; moto's own versions would misread labsim's model.
+def test_moto_read_and_reshard_paths_are_refused_on_the_lab_model(lab):
+    # The read side serves these; moto's own versions would misread labsim's model.
     backend = lab.backend("kinesis")
-    for method in (backend.get_shard_iterator, backend.get_records, backend.list_shards):
+    for method in (backend.get_shard_iterator, backend.get_records, backend.list_shards,
+                   backend.split_shard, backend.merge_shards, backend.update_shard_count):
         with pytest.raises(NotImplementedError, match="read side"):
             method(None, "s", "shardId-000000000000", "LATEST")
 

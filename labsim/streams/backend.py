@@ -12,8 +12,7 @@ and moto's KinesisResponse (``kinesis_backends[account][region]``) calls them th
 dispatch. Either way the same validation, status rules, budgets and metrics apply.
 
 Reads (GetShardIterator, GetRecords, ListShards) are not here: the read side (``readside.install``)
-serves them, and moto's versions refuse to run on this model. The resharding methods below keep
-moto's dispatch path coherent; the read side's ``resharding`` module serves the API calls.
+serves them and the resharding calls, and moto's versions refuse to run on this model.
 """
 
 from __future__ import annotations
@@ -37,7 +36,7 @@ from . import lifecycle
 from .budgets import ShardWriteBudget
 from .metrics import SHARD_WRITE_METRICS, MetricsAggregator
 from .model import Shard, Stream
-from .routing import HASH_KEY_PATTERN, MAX_HASH_KEY, even_hash_ranges
+from .routing import HASH_KEY_PATTERN, MAX_HASH_KEY
 from .scaling import OnDemandScaler
 
 STREAM_NAME_RE = re.compile(r"^[a-zA-Z0-9_.-]+$")
@@ -438,88 +437,10 @@ class LabKinesisBackend(LabBackendMixin, KinesisBackend):
         key = hashlib.md5(buf.getvalue()).hexdigest()
         self.write(stream, [(buf.getvalue(), key, len(key), None)], batch=False)
 
-    # -- resharding (basic; provisioned only) ------------------------------------------------------
-    def _reshardable(self, stream: Stream) -> None:
-        if stream.mode == "ON_DEMAND":
-            raise E.on_demand_refused(stream.name, self.account_id)
-        self._changeable(stream)
-
-    def _shard(self, stream: Stream, shard_id: str) -> Shard:
-        shard = stream.shards.get(shard_id)
-        if shard is None:
-            raise E.ResourceNotFoundError(f"Could not find shard {shard_id} in stream {stream.name} under account {self.account_id}.")
-        return shard
-
-    def split_shard(self, stream_arn: str | None, stream_name: str | None, shard_to_split: str, new_starting_hash_key: str) -> None:  # type: ignore[override]
-        stream = self.describe_stream(stream_arn, stream_name)
-        if not HASH_KEY_PATTERN.match(str(new_starting_hash_key)):
-            raise E.validation_errors([E.pattern(new_starting_hash_key, "newStartingHashKey", HASH_KEY_REGEX_TEXT)])
-        self._reshardable(stream)
-        shard = self._shard(stream, shard_to_split)
-        if not shard.is_open:
-            raise E.InvalidArgumentError(
-                f"Shard {shard.shard_id} in stream {stream.name} under account {self.account_id} has already been merged "
-                "or split, and thus is not eligible for merging or splitting."
-            )
-        key = int(new_starting_hash_key)
-        if not shard.starting_hash + 1 < key <= shard.ending_hash:
-            raise E.InvalidArgumentError(
-                f"NewStartingHashKey {key} used in SplitShard() on shard {shard.shard_id} in stream {stream.name} under "
-                f"account {self.account_id} is not both greater than one plus the shard's StartingHashKey "
-                f"{shard.starting_hash} and less than the shard's EndingHashKey {shard.ending_hash}."
-            )
-        stream.split_shard(shard, key)
-        lifecycle.begin_updating(self.clock, stream)
-
-    def merge_shards(self, stream_arn: str | None, stream_name: str | None, shard_to_merge: str, adjacent_shard_to_merge: str) -> None:  # type: ignore[override]
-        stream = self.describe_stream(stream_arn, stream_name)
-        self._reshardable(stream)
-        a = self._shard(stream, shard_to_merge)
-        b = self._shard(stream, adjacent_shard_to_merge)
-        for s in (a, b):
-            if not s.is_open:
-                raise E.InvalidArgumentError(
-                    f"Shard {s.shard_id} in stream {stream.name} under account {self.account_id} has already been merged "
-                    "or split, and thus is not eligible for merging or splitting."
-                )
-        lo, hi = sorted((a, b), key=lambda s: s.starting_hash)
-        if lo.ending_hash + 1 != hi.starting_hash:
-            raise E.InvalidArgumentError(
-                f"Shards {a.shard_id} and {b.shard_id} in stream {stream.name} under account {self.account_id} are not "
-                "an adjacent pair of shards eligible for merging"
-            )
-        stream.merge_shards(a, b)
-        lifecycle.begin_updating(self.clock, stream)
-
-    def update_shard_count(self, stream_arn: str | None, stream_name: str | None, target_shard_count: int) -> int:  # type: ignore[override]
-        """UNIFORM_SCALING: close the open shards and open ``target`` evenly sized children."""
-        stream = self.describe_stream(stream_arn, stream_name)
-        self._reshardable(stream)
-        current = stream.shard_count
-        target = int(target_shard_count)
-        if target > 2 * current or target * 2 < current:
-            raise E.ValidationError(
-                f"UpdateShardCount cannot scale up over double your current open shard count or scale down below half "
-                f"your current open shard count. Current open shard count: {current}"
-            )
-        with stream.lock:
-            olds = stream.open_shards()
-            for shard in olds:
-                shard.close(self.now())
-            for start, end in even_hash_ranges(target):
-                parents = [s for s in olds if s.starting_hash <= end and start <= s.ending_hash]
-                stream.add_shard(
-                    start, end,
-                    parent_shard_id=parents[0].shard_id,
-                    adjacent_parent_shard_id=parents[1].shard_id if len(parents) > 1 else None,
-                )
-        lifecycle.begin_updating(self.clock, stream)
-        return current
-
-    # -- reading -----------------------------------------------------------------------------------
-    # GetShardIterator, GetRecords and ListShards are served by the read side (labsim.streams.reads and
-    # .resharding) on the transport's fast path, with signed, expiring iterators. moto's versions of
-    # these methods do not understand this model, so they must never run against it.
+    # -- reading and resharding -------------------------------------------------------------------
+    # GetShardIterator, GetRecords, ListShards, SplitShard, MergeShards and UpdateShardCount are served
+    # by the read side (labsim.streams.reads and .resharding) on the transport's fast path. moto's
+    # versions of these methods do not understand this model, so they must never run against it.
     def get_shard_iterator(self, *args: Any, **kwargs: Any) -> str:  # type: ignore[override]
         raise _served_by_read_side("GetShardIterator")
 
@@ -528,6 +449,15 @@ class LabKinesisBackend(LabBackendMixin, KinesisBackend):
 
     def list_shards(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         raise _served_by_read_side("ListShards")
+
+    def split_shard(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        raise _served_by_read_side("SplitShard")
+
+    def merge_shards(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        raise _served_by_read_side("MergeShards")
+
+    def update_shard_count(self, *args: Any, **kwargs: Any) -> int:  # type: ignore[override]
+        raise _served_by_read_side("UpdateShardCount")
 
 
 # --- helpers ---------------------------------------------------------------------------------------
