@@ -72,16 +72,20 @@ class MetricsAggregator:
         self.published = 0
 
     # -- recording (hot path) ----------------------------------------------------------------------
+    def _cells(self, second: int) -> dict[tuple[str, str | None, str], list[float]]:
+        """The pending cells of one lab second, scheduling its publication on first use (lock held)."""
+        cells = self._pending.get(second)
+        if cells is None:
+            cells = self._pending[second] = {}
+            if second not in self._scheduled:
+                self._scheduled.add(second)
+                self._schedule(second)
+        return cells
+
     def add(self, now: float, stream: str, samples: list[tuple[str, float]], shard: str | None = None) -> None:
         """Add one sample per (metric, value) for ``stream`` (and ``shard``) at lab time ``now``."""
-        second = int(now)
         with self._lock:
-            cells = self._pending.get(second)
-            if cells is None:
-                cells = self._pending[second] = {}
-                if second not in self._scheduled:
-                    self._scheduled.add(second)
-                    self._schedule(second)
+            cells = self._cells(int(now))
             for name, value in samples:
                 key = (stream, shard, name)
                 cell = cells.get(key)
@@ -99,14 +103,8 @@ class MetricsAggregator:
         """Add ``count`` samples summing to ``total`` at once (per-record metrics of a batch)."""
         if count <= 0:
             return
-        second = int(now)
         with self._lock:
-            cells = self._pending.get(second)
-            if cells is None:
-                cells = self._pending[second] = {}
-                if second not in self._scheduled:
-                    self._scheduled.add(second)
-                    self._schedule(second)
+            cells = self._cells(int(now))
             key = (stream, shard, name)
             cell = cells.get(key)
             if cell is None:
