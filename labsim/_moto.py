@@ -125,6 +125,8 @@ class LabBackendMixin:
     """
 
     moto_service: str = ""
+    #: The lab's ``LabContext`` (clock, account, Region, seed), bound by ``swap_backend_class``.
+    context: Any = None
 
     @property
     def _url_module(self) -> Any:
@@ -133,15 +135,20 @@ class LabBackendMixin:
         return importlib.import_module(f"moto.{self.moto_service}.urls")
 
 
-def swap_backend_class(service: str, cls: type) -> Callable[[], None]:
+def swap_backend_class(service: str, cls: type, context: Any = None) -> Callable[[], None]:
     """Serve ``service`` with ``cls`` (a subclass of moto's backend) until the returned undo is called.
 
-    Backends already built are dropped, so every account and Region gets a fresh ``cls`` instance.
+    moto builds backends itself, one per account and Region, from ``(region_name, account_id)``; the
+    lab's ``context`` (``labsim.context.LabContext``) reaches them as the class attribute ``context``
+    of a per-lab subclass, so no backend has to look the running lab up. Backends already built are
+    dropped, so every account and Region gets a fresh instance.
     """
     backend_dict = get_backend(service)
     original = backend_dict.backend
     if not issubclass(cls, original):
         raise TypeError(f"{cls.__name__} must subclass moto's {original.__name__}")
+    if context is not None:
+        cls = type(cls.__name__, (cls,), {"context": context, "__module__": cls.__module__, "__qualname__": cls.__qualname__})
     backend_dict.backend = cls
     backend_dict.clear()
 

@@ -16,7 +16,6 @@ from typing import Any
 from moto.cloudwatch.models import CloudWatchBackend
 
 from . import _moto
-from .lab import register_physics
 
 
 class LabCloudWatchBackend(_moto.LabBackendMixin, CloudWatchBackend):
@@ -53,12 +52,10 @@ class CloudWatchPhysics:
         self._undo: Any = None
 
     def start(self, lab: Any) -> None:
-        self._undo = _moto.swap_backend_class("cloudwatch", LabCloudWatchBackend)
+        self._undo = _moto.swap_backend_class("cloudwatch", LabCloudWatchBackend, lab.context)
 
     def stop(self, lab: Any) -> None:
         if self._undo is not None:
             self._undo()
             self._undo = None
 
-
-register_physics(CloudWatchPhysics)

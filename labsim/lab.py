@@ -33,6 +33,7 @@ import boto3
 
 from . import _moto
 from .clock import Clock, make_clock, real_sleep
+from .context import LabContext
 from .safety import FAKE_ACCESS_KEY, FAKE_SECRET_KEY, guard
 from .transport import router
 
@@ -45,7 +46,7 @@ class LabError(RuntimeError):
 
 
 class Physics(Protocol):
-    """What a layer-1 service module gives the lab. Registered with ``register_physics``."""
+    """What a layer-1 service module gives the lab; listed by name in ``labsim.PHYSICS``."""
 
     name: str
 
@@ -54,24 +55,16 @@ class Physics(Protocol):
     def stop(self, lab: "Lab") -> None: ...
 
 
-_physics_factories: list[Callable[[], Physics]] = []
 _active: "Lab | None" = None
 _active_lock = threading.Lock()
 
 
-def register_physics(factory: Callable[[], Physics]) -> Callable[[], Physics]:
-    """Layer-1 modules call this at import; each lab builds a fresh instance on start."""
-    if factory not in _physics_factories:
-        _physics_factories.append(factory)
-    return factory
-
-
-def _load_physics() -> None:
-    # The package facade lists the layer-1 modules; importing them registers their physics here.
-    # (Lab sits in layer 0 and names no layer-1 module itself.)
+def _physics_classes() -> list[Callable[[], Physics]]:
+    # The package facade lists the layer-1 physics by name (``labsim.PHYSICS``); Lab sits in layer 0
+    # and names no layer-1 module itself. Importing a physics module has no side effect.
     import labsim
 
-    labsim.load_physics()
+    return labsim.physics_classes()
 
 
 def current_lab() -> "Lab | None":
@@ -104,6 +97,8 @@ class Lab:
         self._clock_arg = clock
         self._start_time = start_time
         self.clock: Clock = make_clock(clock, start_time)
+        #: What this lab hands to every service it runs (clock, account, Region, seed).
+        self.context = LabContext(self.clock, self.account_id, self.region, seed)
         self.physics: dict[str, Physics] = {}
         self.running = False
         self._saved_sleep: Any = None
@@ -120,10 +115,11 @@ class Lab:
                     "`labsim.Lab.stop_running()` if you lost the variable), then start this one."
                 )
             _moto.check_version()
-            _load_physics()
+            physics_classes = _physics_classes()
             if self.clock.failures or getattr(self.clock, "_stop", None) is not None and self.clock._stop.is_set():
                 self.clock = make_clock(self._clock_arg, self._start_time)
             self.clock.adopt_thread()
+            self.context = LabContext(self.clock, self.account_id, self.region, self.seed)
             try:
                 guard.install(self.region)
                 _moto.start(self.seed)
@@ -132,7 +128,7 @@ class Lab:
                 router.active = True
                 _active = self
                 self.running = True
-                for factory in _physics_factories:
+                for factory in physics_classes:
                     physics = factory()
                     self.physics[physics.name] = physics
                     physics.start(self)

@@ -26,7 +26,6 @@ from __future__ import annotations
 from typing import Any
 
 from labsim import _moto
-from labsim.lab import register_physics
 from labsim.transport import router
 
 from .model import reset_stream_tags
@@ -55,7 +54,7 @@ class StreamsPhysics:
         self.account_id = lab.account_id
         self._backends = {}
         reset_stream_tags()  # deterministic sequence numbers from one lab to the next
-        self._undo = _moto.swap_backend_class("kinesis", LabKinesisBackend)
+        self._undo = _moto.swap_backend_class("kinesis", LabKinesisBackend, lab.context)
         wire = KinesisWire(self.backend_for, lab.region)
         for operation, handler in wire.handlers().items():
             router.register("kinesis", operation, handler)
@@ -104,5 +103,3 @@ def backend_of(lab: Any, region: str | None = None) -> Any:
     """The lab's LabKinesisBackend (for lessons and tests that look under the hood)."""
     return lab.backend("kinesis", region)
 
-
-register_physics(StreamsPhysics)

@@ -29,7 +29,6 @@ from moto.kinesis.models import KinesisBackend
 from labsim import quotas
 from labsim._moto import LabBackendMixin, get_backend
 from labsim.clock import VirtualClock
-from labsim.lab import current_lab
 
 from . import errors as E
 from . import lifecycle
@@ -64,8 +63,9 @@ class LabKinesisBackend(LabBackendMixin, KinesisBackend):
 
     def __init__(self, region_name: str, account_id: str) -> None:
         super().__init__(region_name, account_id)
-        lab = current_lab()
-        self.clock = lab.clock if lab is not None else VirtualClock()
+        # The lab binds its context to this class (labsim._moto.swap_backend_class); a backend built
+        # outside a lab (unit tests) gets a clock of its own.
+        self.clock = self.context.clock if self.context is not None else VirtualClock()
         self.now = self.clock.now
         self.streams: dict[str, Stream] = {}  # type: ignore[assignment]
         self.metrics = MetricsAggregator(self.clock, self._cloudwatch)
