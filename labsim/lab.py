@@ -31,14 +31,15 @@ from typing import Any, Callable, Protocol
 
 import boto3
 
-from . import _moto
+from . import _moto, jitter
 from .clock import Clock, make_clock, real_sleep
 from .context import LabContext
 from .safety import FAKE_ACCESS_KEY, FAKE_SECRET_KEY, guard
 from .transport import router
+from .validation import ModelGuard
 
 DEFAULT_REGION = "us-east-1"
-DEFAULT_ACCOUNT_ID = "123456789012"  # moto's default account: every backend uses it
+DEFAULT_ACCOUNT_ID = _moto.DEFAULT_ACCOUNT_ID
 
 
 class LabError(RuntimeError):
@@ -102,6 +103,7 @@ class Lab:
         self.physics: dict[str, Physics] = {}
         self.running = False
         self._saved_sleep: Any = None
+        self._undo_guard: Any = None
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> "Lab":
@@ -125,6 +127,10 @@ class Lab:
                 _moto.start(self.seed)
                 _moto.patch_time(self.clock.now)
                 self._patch_sleep()
+                jitter.install(self.context.rng("retry-jitter"))
+                router.default_region = self.region
+                router.seed_request_ids(self.context.rng("request-ids"))
+                self._undo_guard = router.add_guard(ModelGuard(), "model")
                 router.active = True
                 _active = self
                 self.running = True
@@ -153,7 +159,11 @@ class Lab:
                 errors.append(exc)
         self.physics.clear()
         router.active = False
-        router.clear()
+        if self._undo_guard is not None:
+            self._undo_guard()
+            self._undo_guard = None
+        router.reset()
+        jitter.remove()
         self._unpatch_sleep()
         _moto.unpatch_time()
         _moto.stop()
