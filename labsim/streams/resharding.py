@@ -54,7 +54,7 @@ from . import lifecycle
 from .model import Shard, Stream
 from labsim.pagetokens import PageTokens
 from .retention import expired
-from .routing import HASH_KEY_PATTERN, even_hash_ranges
+from labsim.keyspace import HASH_KEY_PATTERN, even_hash_ranges
 
 SHARD_FILTER_TYPES = ("AFTER_SHARD_ID", "AT_TRIM_HORIZON", "FROM_TRIM_HORIZON", "AT_LATEST", "AT_TIMESTAMP", "FROM_TIMESTAMP")
 _DAY = 24 * 3600.0
