@@ -175,7 +175,8 @@ def _xml(text: str) -> str:
 def codec_for(model: Any) -> Any:
     """The codec of an operation model's service protocol."""
     meta = model.service_model.metadata if model is not None else {}
-    protocol = meta.get("protocol", "json")
+    # botocore speaks the first protocol it supports from the model's list (CloudWatch: JSON, not CBOR)
+    protocol = (getattr(model.service_model, "resolved_protocol", None) if model is not None else None) or meta.get("protocol", "json")
     if protocol in ("json", "rest-json"):
         version = meta.get("jsonVersion", "1.1")
         codec = _JSON_CODECS.get(version)
