@@ -18,7 +18,6 @@ import re
 import threading
 from typing import Any
 
-from labsim._moto import get_backend
 from labsim.errors import ServiceError
 from labsim.safety import FAKE_ACCESS_KEY
 
@@ -26,7 +25,7 @@ from . import principals
 from .actions import ALWAYS_ALLOWED, account_of, action_for, resource_for
 from .engine import denial_message, evaluate
 from .policy import Policy, PolicyError
-from .principals import CredentialError, Principal
+from .principals import CredentialError, Principal, backends
 
 #: botocore service id -> (error code, HTTP status) of an authorization failure.
 DENIED = {
@@ -112,7 +111,7 @@ class IamGuard:
     def _resource(self, call: Any) -> str | None:
         service, params = call.service, call.params
         if service == "kinesis" and call.operation == "GetRecords" and not params.get("StreamARN"):
-            backend = get_backend("kinesis")[call.account_id][call.region]
+            backend = backends("kinesis")[call.account_id][call.region]
             try:
                 name = backend.iterator_codec.decode(params.get("ShardIterator")).stream_name
             except Exception:
@@ -129,7 +128,7 @@ class IamGuard:
     def _resource_policy(self, call: Any, resource: str, account: str) -> tuple[Policy | None, bool]:
         service = call.service
         if service == "kinesis" and resource != "*":
-            text = get_backend("kinesis")[account][call.region].resource_policies.get(resource)
+            text = backends("kinesis")[account][call.region].resource_policies.get(resource)
             if text is None and "/consumer/" in resource:
                 text = None
             return (Policy.compile(text) if text else None), False
@@ -185,7 +184,7 @@ def find_key(account_id: str, region: str, key_id: str) -> Any:
     if key_id.startswith("arn:") and ":kms:" in key_id:
         parts = key_id.split(":")
         region, account_id = parts[3] or region, parts[4] or account_id
-    backend = get_backend("kms")[account_id][region]
+    backend = backends("kms")[account_id][region]
     try:
         raw = backend.any_id_to_key_id(key_id)
     except Exception:

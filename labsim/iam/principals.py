@@ -69,8 +69,19 @@ def service(name: str, account_id: str) -> Principal:
     return Principal(name, account_id, "service", name)
 
 
+_DICTS: dict[str, Any] = {}
+
+
+def backends(service: str) -> Any:
+    """moto's BackendDict of ``service``, looked up once (the dict outlives every lab)."""
+    found = _DICTS.get(service)
+    if found is None:
+        found = _DICTS[service] = get_backend(service)
+    return found
+
+
 def _iam(account_id: str) -> Any:
-    return get_backend("iam")[account_id][PARTITION]
+    return backends("iam")[account_id][PARTITION]
 
 
 def _documents(entity: Any) -> list[Policy]:
@@ -131,7 +142,7 @@ def resolve(access_key: str, account_id: str, now: float) -> Principal | None:
     if key.status != "Active":
         raise CredentialError("invalid", "The security token included in the request is invalid.")
     if key.role_arn:
-        session = get_backend("sts")[account_id][PARTITION].get_assumed_role_from_access_key(access_key)
+        session = backends("sts")[account_id][PARTITION].get_assumed_role_from_access_key(access_key)
         if session is not None:
             expires = session.expiration.replace(tzinfo=_dt.timezone.utc).timestamp()
             if now >= expires:
