@@ -3,7 +3,7 @@
 Layers (dependencies point down only; tests/test_layers.py also forbids import circles):
   3 teaching         labsim.viz, labsim.quiz, labsim.grading
   2 client libraries labsim.kpl, labsim.kcl, labsim.agent   (boto3 only)
-  1 service physics  labsim.streams, labsim.firehose, labsim.iam, ...   (moto backends, server side)
+  1 service physics  labsim.streams, labsim.firehose, labsim.iam, labsim.kms, ...   (moto backends, server side)
   0 lab              labsim.lab, labsim.context, labsim.clock, labsim.quotas, labsim.safety,
                      labsim.transport, labsim.validation, labsim.errors, labsim.pagetokens,
                      labsim.jitter
@@ -48,6 +48,7 @@ PHYSICS = [
     "labsim.cloudwatch:CloudWatchPhysics",
     "labsim.streams:StreamsPhysics",
     "labsim.iam:IamPhysics",
+    "labsim.kms:KmsPhysics",
 ]
 
 _LAZY = {

@@ -202,6 +202,18 @@ KPL_COLLECTOR_SHARD_FLUSH_BYTES = Quota(256 * KiB, "bytes buffered for one shard
 KPL_REDUCER_MIN_BUFFER_MS = Quota(50, "ms a buffer waits at least after its last add before a timed flush", "KPL: aws/kinesis/core/reducer.h kMinBufferTime")
 
 
+# --- security: server-side encryption, KMS, credentials (labsim.kms, labsim.streams.encryption, labsim.iam) ---
+SSE_CHANGES_PER_DAY = Quota(25, "successful StartStreamEncryption (and, separately, StopStreamEncryption) calls per stream per rolling 24 h", "KDS-API StartStreamEncryption/StopStreamEncryption")
+SSE_CHANGE_WINDOW_SECONDS = Quota(86_400, "s, the rolling window of the encryption-change limit", "KDS-API StartStreamEncryption")
+SSE_UPDATING_SECONDS = Rate(5.0, "s a stream stays UPDATING after an encryption change (labsim's model: AWS says new writes are encrypted within ~5 s of ACTIVE)", "labsim model; KDS-DG22 what-is-sse.md")
+SSE_DATA_KEY_REUSE_SECONDS = Quota(300, "s Kinesis reuses a data key per stream and caller credential before asking KMS again", "KDS-DG22 costs-performance.md")
+SSE_LATENCY_OVERHEAD_US = Quota(100, "microseconds at most that SSE adds to a put or get", "KDS-DG22 costs-performance.md")
+KMS_CRYPTO_REQUESTS_PER_SECOND = Quota(5_500, "symmetric cryptographic KMS requests/s per account and Region (shared; higher in some Regions)", "KMS developer guide, request quotas (labsim default)")
+KMS_PENDING_WINDOW_DAYS_MIN = Quota(7, "days, shortest ScheduleKeyDeletion waiting period", "KMS API ScheduleKeyDeletion")
+STS_SESSION_SECONDS_MIN = Quota(900, "s, shortest AssumeRole DurationSeconds", "STS API AssumeRole")
+STS_SESSION_SECONDS_DEFAULT = Quota(3600, "s an AssumeRole session lasts by default", "STS API AssumeRole")
+
+
 def all_quotas() -> dict[str, Any]:
     """Every named fact in this module, for lessons that tabulate them and for the source check."""
     out: dict[str, Any] = {}

@@ -85,7 +85,7 @@ class IamPhysics:
 
 def decide(context: Any, principal: "Principal | str | None", action: str, resource: str, *,
            resource_policy: "Policy | str | None" = None, via: str | None = None,
-           policy_required: bool = False) -> Decision:
+           policy_required: bool = False, extra: dict[str, Any] | None = None) -> Decision:
     """IAM's decision for a server-side call by ``principal`` (a Principal, a role ARN, or None: admin)."""
     if principal is None or context is None or id(context) not in _guards:
         return Decision(True)
@@ -96,6 +96,8 @@ def decide(context: Any, principal: "Principal | str | None", action: str, resou
         principal = resolved
     ctx: dict[str, Any] = {"aws:principalarn": principal.principal_arn, "aws:principalaccount": principal.account_id,
                            "aws:securetransport": "true"}
+    if extra:
+        ctx.update(extra)
     if via:
         ctx["kms:viaservice"] = via
         ctx["aws:calledvia"] = via

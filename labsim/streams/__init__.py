@@ -20,6 +20,7 @@ Modules:
   retention trimming, shard expiry on the clock, the retention APIs
   resharding SplitShard, MergeShards, UpdateShardCount, ListShards
   efo       consumers and SubscribeToShard
+  encryption server-side encryption with KMS (Start/StopStreamEncryption, data-key checks)
   backend   the moto subclass: one method per operation
   api       the pipeline handlers: parameters in, backend method, JSON out
 

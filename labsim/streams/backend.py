@@ -33,6 +33,7 @@ from . import errors as E
 from . import lifecycle
 from .budgets import ShardWriteBudget
 from .efo import EnhancedFanOut
+from .encryption import StreamEncryption
 from .iterators import IteratorCodec
 from .metrics import SHARD_WRITE_METRICS, MetricsAggregator
 from .model import Shard, Stream
@@ -78,6 +79,7 @@ class LabKinesisBackend(LabBackendMixin, KinesisBackend):
         # the same on every run while a tampered one still fails its MAC.
         self.iterator_codec = IteratorCodec(secret=self.context_secret("iterators"))
         self.reads = Reads(self)
+        self.encryption = StreamEncryption(self)
         self.retention = Retention(self)
         self.resharding = Resharding(self)
         self.efo = EnhancedFanOut(self)
@@ -331,6 +333,8 @@ class LabKinesisBackend(LabBackendMixin, KinesisBackend):
         change under it) and each touched shard's store lock is taken once (``Shard.append_batch``).
         """
         now = self.now()
+        if stream.sse_spans is not None:
+            self.encryption.before_write(stream, now)  # KMS: the caller's data key (encryption.py)
         outcomes: list[Any] = [None] * len(entries)
         failed = 0
         faults = self.context.faults if self.context is not None else None
@@ -435,6 +439,12 @@ class LabKinesisBackend(LabBackendMixin, KinesisBackend):
         entries = self.validate_entries(stream, records, batch=True)
         outcomes, failed = self.write(stream, entries, batch=True)
         return stream, outcomes, failed
+
+    def start_stream_encryption(self, stream_arn: str | None, stream_name: str | None, encryption_type: Any, key_id: Any) -> None:  # type: ignore[override]
+        self.encryption.start(self.describe_stream(stream_arn, stream_name), encryption_type, key_id)
+
+    def stop_stream_encryption(self, stream_arn: str | None, stream_name: str | None, encryption_type: Any = "KMS", key_id: Any = None) -> None:  # type: ignore[override]
+        self.encryption.stop(self.describe_stream(stream_arn, stream_name), encryption_type, key_id)
 
     def send_log_event(self, delivery_stream_arn: str, filter_name: str, log_group_name: str, log_stream_name: str, log_events: list[dict[str, Any]]) -> None:  # type: ignore[override]
         """CloudWatch Logs subscription delivery (moto calls this), through the same write path."""

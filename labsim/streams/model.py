@@ -490,6 +490,7 @@ class Stream:
         self._shard_level_metrics: list[str] = []
         self.encryption_type = "NONE"
         self.key_id: str | None = None
+        self.sse_spans: list[tuple[float, str | None]] | None = None  # encryption.py: key per arrival time
         self.mode_changes: list[float] = []
         self.shard_count_updates: list[float] = []  # UpdateShardCount times (10 per rolling day)
         self.expired_shard_ids: list[str] = []  # shards removed once their retention passed

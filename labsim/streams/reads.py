@@ -292,6 +292,8 @@ class Reads:
         if faults is not None and faults.active and faults.draw("kinesis", "GetRecords", "EmptyBatch"):
             limit = 0  # an empty batch before the tip: nothing returned, the iterator stays put
         batch = read_shard(stream, shard, state.position, limit, now, max_bytes=self._max_bytes, not_before=state.not_before)
+        if stream.sse_spans is not None:
+            backend.encryption.before_read(stream, batch.records, now)  # KMS Decrypt (encryption.py)
         nbytes = batch.nbytes
         n = len(batch.records)
         # The 10 MiB cap stopped this call if fewer than Limit records came back while more remain.
