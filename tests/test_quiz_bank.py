@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import dataclasses
 import json
 import re
 from collections import Counter
@@ -69,6 +70,37 @@ def test_each_topic_mixes_single_and_multiple_answer_questions(bank):
         if sum(types.values()) < 5:  # a topic whose unit is still being written holds a few questions
             continue
         assert types["single"] and types["multiple"], (topic, types)
+
+
+# Words too common to tell two questions apart.
+STOPWORDS = frozenset("a an the of to and or is are be in on for with by it its that this which what as at from "
+                      "than then not no can do does one each".split())
+SAME_QUESTION = 0.6  # Jaccard similarity of word sets above which two questions ask the same thing
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9_]+", text.lower()) if w not in STOPWORDS}
+
+
+def _similar(a, b) -> bool:
+    """Two questions with nearly the same stem, or nearly the same right answer(s), are one question."""
+    def jaccard(x, y):
+        return len(x & y) / len(x | y) if x | y else 0.0
+    right = lambda q: _words(" ".join(o.text for o in q.options if o.correct))  # noqa: E731
+    return jaccard(_words(a.question), _words(b.question)) >= SAME_QUESTION or \
+        (len(right(a)) >= 4 and jaccard(right(a), right(b)) >= SAME_QUESTION)
+
+
+def test_no_two_questions_are_the_same_question(bank):
+    """A bank that asks one fact twice (or pastes a question with a new id) over-weights it in every draw.
+    The review that removed the semantic duplicates (kds-write-013/kpl-025, kds-write-027/resharding-
+    retention-005, ...) is recorded in the commit; this test keeps copies from coming back."""
+    pairs = [(a.id, b.id) for i, a in enumerate(bank) for b in bank[i + 1:] if _similar(a, b)]
+    assert not pairs, f"questions that ask the same thing: {pairs}"
+    # and it would catch a lightly edited copy
+    q = bank[0]
+    copy_ = dataclasses.replace(q, id=q.id[:-3] + "999", question=q.question.replace(" a ", " one ", 1) + " Why?")
+    assert _similar(q, copy_)
 
 
 def test_changed_facts_carry_then_and_now(bank):
@@ -197,6 +229,21 @@ def lesson_sections(notebook: Path) -> dict[str, str]:
             body.append(line)
         sections.setdefault(anchor, "\n".join([lines[i][2]] + body))
     return sections
+
+
+def test_question_ids_named_in_lessons_and_solutions_exist(bank):
+    """A self-check that names a dropped or renumbered question would fail in front of a learner."""
+    ids = {q.id for q in bank}
+    pattern = re.compile(rf"\b(?:{'|'.join(map(re.escape, TOPICS))})-\d{{3}}\b")
+    named = {}
+    for folder in ("lessons", "solutions", "exercises"):
+        for path in sorted((REPO / folder).rglob("*")):
+            if path.suffix in (".ipynb", ".py", ".md") and path.is_file():
+                for qid in pattern.findall(path.read_text(encoding="utf-8")):
+                    named.setdefault(qid, path.relative_to(REPO).as_posix())
+    assert named, "the lessons' self-checks name questions; none found"
+    missing = {qid: where for qid, where in named.items() if qid not in ids}
+    assert not missing, f"question ids named but not in the bank: {missing}"
 
 
 def test_quiz_package_stays_in_the_teaching_layer():

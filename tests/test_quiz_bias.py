@@ -9,7 +9,9 @@ on a topic is a sum of independent Bernoulli(p_q): a Poisson-binomial distributi
 
 The margin: a strategy fails the test on a topic when a blind guesser would reach its score with
 probability below ALPHA = 5 % (one-sided, P(guesser >= score) < 0.05). In words: picking by length must
-not beat 95 % of blind guessers. On a 15-question topic (chance about 3 right) that allows about 3
+not beat 95 % of blind guessers. The other side is checked too: a strategy that is almost never right
+(P(guesser <= score) < 0.05) leaks just as much, since "never the longest" lets a candidate strike an
+option out. On a 15-question topic (chance about 3 right) that allows about 3
 questions more than chance, on the whole bank (127 questions, chance about 27) about 8, i.e. about 6
 percentage points. We test every topic and the whole bank, for both strategies, with no correction for
 the number of tests: the bank is fixed text, a false alarm costs an author one rewritten option, and a
@@ -68,13 +70,23 @@ def length_strategy(q: Question, longest: bool) -> float:
     return 1 / math.comb(len(tied), need)
 
 
-def tail_probability(ps: list[float], at_least: float) -> float:
-    """P(sum of independent Bernoulli(p) >= at_least), exactly (Poisson-binomial, by convolution)."""
+def guess_distribution(ps: list[float]) -> list[float]:
+    """P(a blind guesser gets exactly k right), k = 0..len(ps): the Poisson-binomial, by convolution."""
     dist = [1.0]
     for p in ps:
         dist = [(dist[i] if i < len(dist) else 0) * (1 - p) + (dist[i - 1] * p if i else 0)
                 for i in range(len(dist) + 1)]
-    return sum(dist[math.ceil(at_least - 1e-9):])
+    return dist
+
+
+def tail_probability(ps: list[float], at_least: float) -> float:
+    """P(sum of independent Bernoulli(p) >= at_least)."""
+    return sum(guess_distribution(ps)[math.ceil(at_least - 1e-9):])
+
+
+def lower_tail_probability(ps: list[float], at_most: float) -> float:
+    """P(sum of independent Bernoulli(p) <= at_most)."""
+    return sum(guess_distribution(ps)[:math.floor(at_most + 1e-9) + 1])
 
 
 def length_report(questions: list[Question]) -> dict[str, tuple[int, float, float, float]]:
@@ -92,11 +104,14 @@ def length_failures(questions: list[Question]) -> list[str]:
     for topic, (n, expected, longest, shortest) in length_report(questions).items():
         ps = [chance(q) for q in questions if topic == "ALL" or q.topic == topic]
         for name, score in (("longest", longest), ("shortest", shortest)):
-            p = tail_probability(ps, score)
-            if p < ALPHA:
-                failures.append(f"{topic}: picking the {name} option(s) scores {score:.1f}/{n} "
-                                f"({score / n:.0%}); blind guessing expects {expected:.1f} ({expected / n:.0%}), "
-                                f"P(guess >= {score:.1f}) = {p:.4f} < {ALPHA}")
+            said = (f"{topic}: picking the {name} option(s) scores {score:.1f}/{n} ({score / n:.0%}); blind "
+                    f"guessing expects {expected:.1f} ({expected / n:.0%}), ")
+            high, low = tail_probability(ps, score), lower_tail_probability(ps, score)
+            if high < ALPHA:
+                failures.append(said + f"P(guess >= {score:.1f}) = {high:.4f} < {ALPHA}")
+            if low < ALPHA:
+                failures.append(said + f"P(guess <= {score:.1f}) = {low:.4f} < {ALPHA}: the {name} option "
+                                       f"is almost never right, so it can be struck out")
     return failures
 
 
@@ -170,6 +185,11 @@ def test_a_length_biased_bank_would_be_caught(bank, longest):
     assert {f.split(":")[0] for f in failures} >= topics | {"ALL"}
 
 
+def test_a_bank_whose_right_option_is_never_the_longest_would_be_caught(bank):
+    failures = length_failures(_biased(bank, longest=False))  # right options padded short: never longest
+    assert any("ALL: picking the longest" in f and "struck out" in f for f in failures), failures
+
+
 def test_a_bank_with_answers_always_first_would_be_caught(bank):
     from dataclasses import replace
     first = [replace(q, options=tuple(sorted(q.options, key=lambda o: not o.correct))) for q in bank]
@@ -193,3 +213,5 @@ def test_strategy_and_chance_arithmetic():
     assert tail_probability([0.5, 0.5], 1) == pytest.approx(0.75)
     assert tail_probability([0.25] * 4, 0) == pytest.approx(1)
     assert tail_probability([0.2] * 15, 7) == pytest.approx(0.0181, abs=1e-4)  # binomial table value
+    assert lower_tail_probability([0.2] * 15, 0) == pytest.approx(0.8 ** 15)
+    assert lower_tail_probability([0.5, 0.5], 1.5) == pytest.approx(0.75)

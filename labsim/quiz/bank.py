@@ -4,6 +4,10 @@ Every question is validated against a small schema written out in code (not a js
 document) so that each problem can be reported in the author's terms: the file, the question
 id and what is wrong ("option c: 'explanation' is missing"). All problems in the bank are
 collected and raised together, so an author fixes a file in one pass.
+
+Besides its text, a question names the lesson section that teaches it (``lesson``) and the key words
+that section must contain (``terms``; tests/test_quiz_bank.py checks them against the notebook). A
+question of a unit whose lesson is still being written may say ``lesson_pending: true``.
 """
 
 from __future__ import annotations
