@@ -4,7 +4,8 @@ Layers (dependencies point down only):
   3 teaching         labsim.viz, labsim.quiz, labsim.grading
   2 client libraries labsim.kpl, labsim.kcl, labsim.agent   (boto3 only)
   1 service physics  labsim.streams, labsim.firehose, ...   (moto backends, server side)
-  0 lab              labsim.lab, labsim.clock, labsim.quotas, labsim.safety, labsim.transport
+  0 lab              labsim.lab, labsim.context, labsim.clock, labsim.quotas, labsim.safety,
+                     labsim.transport
 
 Names are imported lazily, so ``import labsim.quiz`` (a terminal exam) does not pay for moto.
 """
@@ -16,8 +17,12 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-#: Layer-1 modules a lab loads when it starts; each registers its physics with labsim.lab.
-PHYSICS_MODULES = ["labsim.cloudwatch", "labsim.streams"]
+#: The layer-1 physics a lab starts, in order ("module:Class"); each class implements
+#: ``labsim.lab.Physics`` and is built afresh for every lab.
+PHYSICS = [
+    "labsim.cloudwatch:CloudWatchPhysics",
+    "labsim.streams:StreamsPhysics",
+]
 
 _LAZY = {
     "Lab": "labsim.lab",
@@ -32,10 +37,13 @@ _LAZY = {
 __all__ = sorted(_LAZY)
 
 
-def load_physics() -> None:
-    """Import every physics module so each registers with the lab (idempotent)."""
-    for name in PHYSICS_MODULES:
-        importlib.import_module(name)
+def physics_classes() -> list[Any]:
+    """The classes named in ``PHYSICS``, imported."""
+    out = []
+    for entry in PHYSICS:
+        module, _, name = entry.partition(":")
+        out.append(getattr(importlib.import_module(module), name))
+    return out
 
 
 def __getattr__(name: str) -> Any:

@@ -3,16 +3,16 @@
 One instance serves one account and Region. It keeps ``self.streams`` (moto's attribute name) as
 a dict of ``labsim.streams.model.Stream``, whose objects provide the attributes moto's own methods
 and its KinesisResponse read (``to_json``, ``to_json_summary``, ``shards``, ``tags``, ``consumers``,
-``shard_level_metrics``, ``encryption_type``...), so operations labsim does not override (tags,
-retention, encryption, enhanced monitoring, consumers, resource policies) keep working on the
-labsim model.
+``shard_level_metrics``, ``encryption_type``...), so the operations moto's KinesisResponse still
+serves (tags, encryption, enhanced monitoring, resource policies, DescribeLimits, UpdateStreamMode)
+work on the labsim model.
 
-Both doors lead here: the fast handlers in ``labsim.streams.wire`` call the methods below directly,
-and moto's KinesisResponse (``kinesis_backends[account][region]``) calls them through moto's
-dispatch. Either way the same validation, status rules, budgets and metrics apply.
+Every operation has exactly one implementation here: a method of this class, or of the concept
+module it owns and delegates to (``reads``, ``retention``, ``resharding``, ``efo``). The pipeline
+handlers in ``labsim.streams.api`` call these methods; moto's KinesisResponse calls the rest.
 
-Reads (GetShardIterator, GetRecords, ListShards) are not here: the read side (``readside.install``)
-serves them and the resharding calls, and moto's versions refuse to run on this model.
+The lab's clock, account and seed come from ``self.context`` (``labsim.context.LabContext``),
+bound to this class when the lab swaps it in (``labsim._moto.swap_backend_class``).
 """
 
 from __future__ import annotations
@@ -29,13 +29,17 @@ from moto.kinesis.models import KinesisBackend
 from labsim import quotas
 from labsim._moto import LabBackendMixin, get_backend
 from labsim.clock import VirtualClock
-from labsim.lab import current_lab
 
 from . import errors as E
 from . import lifecycle
 from .budgets import ShardWriteBudget
+from .efo import EnhancedFanOut
+from .iterators import IteratorCodec
 from .metrics import SHARD_WRITE_METRICS, MetricsAggregator
 from .model import Shard, Stream
+from .reads import Reads, ShardBatch, read_shard
+from .resharding import Resharding
+from .retention import Retention
 from .routing import HASH_KEY_PATTERN, MAX_HASH_KEY
 from .scaling import OnDemandScaler
 
@@ -64,12 +68,26 @@ class LabKinesisBackend(LabBackendMixin, KinesisBackend):
 
     def __init__(self, region_name: str, account_id: str) -> None:
         super().__init__(region_name, account_id)
-        lab = current_lab()
-        self.clock = lab.clock if lab is not None else VirtualClock()
+        # The lab binds its context to this class (labsim._moto.swap_backend_class); a backend built
+        # outside a lab (unit tests) gets a clock of its own.
+        self.clock = self.context.clock if self.context is not None else VirtualClock()
         self.now = self.clock.now
         self.streams: dict[str, Stream] = {}  # type: ignore[assignment]
         self.metrics = MetricsAggregator(self.clock, self._cloudwatch)
         self.scaler = OnDemandScaler(self.clock)
+        # Iterators and page tokens are signed with secrets derived from the lab's seed, so they are
+        # the same on every run while a tampered one still fails its MAC.
+        self.iterator_codec = IteratorCodec(secret=self.context_secret("iterators"))
+        self.reads = Reads(self)
+        self.retention = Retention(self)
+        self.resharding = Resharding(self)
+        self.efo = EnhancedFanOut(self)
+        self._sweep = self.clock.call_every(float(quotas.RETENTION_SWEEP_SECONDS), self.retention.sweep_all, name="kinesis-retention-sweep")
+
+    def context_secret(self, purpose: str) -> bytes:
+        if self.context is not None:
+            return self.context.secret(purpose)
+        return hashlib.sha256(f"labsim:{purpose}:0".encode()).digest()
 
     def _cloudwatch(self) -> Any:
         return get_backend("cloudwatch")[self.account_id][self.region_name]
@@ -175,9 +193,14 @@ class LabKinesisBackend(LabBackendMixin, KinesisBackend):
         lifecycle.begin_creating(self.clock, stream)
         return stream
 
-    def delete_stream(self, stream_arn: str | None, stream_name: str | None) -> Stream:  # type: ignore[override]
+    def delete_stream(self, stream_arn: str | None, stream_name: str | None, enforce_consumer_deletion: bool = False) -> Stream:  # type: ignore[override]
         stream = self.describe_stream(stream_arn, stream_name)
         self._changeable(stream)
+        if stream.consumers and not enforce_consumer_deletion:
+            raise E.ResourceInUseError(
+                f"Stream {stream.name} under account {self.account_id} has registered consumers. "
+                "Deregister them first, or set EnforceConsumerDeletion to delete them with the stream."
+            )
         lifecycle.begin_deleting(self.clock, stream, self._remove)
         return stream
 
@@ -259,17 +282,19 @@ class LabKinesisBackend(LabBackendMixin, KinesisBackend):
         total = 0
         for i, entry in enumerate(raw, 1):
             where = f"records.{i}.member." if batch else ""
+            if type(entry) is not dict:
+                raise E.SerializationError()
             pk = entry.get("PartitionKey")
             try:
                 data = _b64decode(entry.get("Data"))
-            except (binascii.Error, ValueError, UnicodeEncodeError):
-                raise E.KinesisError("Start of structure or map found where not expected.", "SerializationException") from None
+            except (binascii.Error, ValueError, UnicodeEncodeError, AttributeError, TypeError):
+                raise E.SerializationError() from None
             ehk = entry.get("ExplicitHashKey")
             if pk is None:
                 (problems := problems or []).append(f"Value null at '{where}partitionKey' failed to satisfy constraint: Member must not be null")
                 continue
             if not isinstance(pk, str) or not (ehk is None or isinstance(ehk, str)):
-                raise E.KinesisError("Start of structure or map found where not expected.", "SerializationException")
+                raise E.SerializationError()
             pk_bytes = len(pk.encode("utf-8")) if not pk.isascii() else len(pk)
             size = len(data) + pk_bytes
             plen = len(pk)
@@ -325,7 +350,7 @@ class LabKinesisBackend(LabBackendMixin, KinesisBackend):
         accepted: dict[Shard, list[tuple[bytes, str, str | None, int, int]]] = {}
         positions: dict[Shard, list[int]] = {}
         with stream.lock:
-            index = stream._index
+            index = stream.range_index
             starts, items = index.starts, index.items
             # Pass 1, in request order: route and admit. Every record of a request arrives at the
             # same instant, so admitting first and storing per shard afterwards gives the same result
@@ -437,39 +462,61 @@ class LabKinesisBackend(LabBackendMixin, KinesisBackend):
         key = hashlib.md5(buf.getvalue()).hexdigest()
         self.write(stream, [(buf.getvalue(), key, len(key), None)], batch=False)
 
-    # -- reading and resharding -------------------------------------------------------------------
-    # GetShardIterator, GetRecords, ListShards, SplitShard, MergeShards and UpdateShardCount are served
-    # by the read side (labsim.streams.reads and .resharding) on the transport's fast path. moto's
-    # versions of these methods do not understand this model, so they must never run against it.
-    def get_shard_iterator(self, *args: Any, **kwargs: Any) -> str:  # type: ignore[override]
-        raise _served_by_read_side("GetShardIterator")
+    # -- reading, resharding, retention, enhanced fan-out ----------------------------------------------
+    # One method per operation; each delegates to the concept module that implements it
+    # (reads, resharding, retention, efo), which this backend owns.
+    def get_shard_iterator(  # type: ignore[override]
+        self, stream_name: str | None = None, stream_arn: str | None = None, shard_id: str | None = None,
+        shard_iterator_type: str | None = None, starting_sequence_number: str | None = None, timestamp: Any = None,
+    ) -> str:
+        return self.reads.get_shard_iterator(stream_name, stream_arn, shard_id, shard_iterator_type, starting_sequence_number, timestamp)
 
-    def get_records(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        raise _served_by_read_side("GetRecords")
+    def get_records(self, shard_iterator: str, limit: int | None = None, stream_arn: str | None = None) -> ShardBatch:  # type: ignore[override]
+        return self.reads.get_records(shard_iterator, limit, stream_arn)
 
-    def list_shards(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        raise _served_by_read_side("ListShards")
+    def read_shard(self, stream: Stream, shard: Shard, position: int, limit: int) -> ShardBatch:
+        """The data plane's read without budgets or metrics (stream sources: Firehose, Lambda)."""
+        return read_shard(stream, shard, position, limit, self.now())
 
-    def split_shard(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
-        raise _served_by_read_side("SplitShard")
+    def list_shards(self, **params: Any) -> dict[str, Any]:  # type: ignore[override]
+        return self.resharding.list_shards(**params)
 
-    def merge_shards(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
-        raise _served_by_read_side("MergeShards")
+    def split_shard(self, **params: Any) -> None:  # type: ignore[override]
+        self.resharding.split_shard(**params)
 
-    def update_shard_count(self, *args: Any, **kwargs: Any) -> int:  # type: ignore[override]
-        raise _served_by_read_side("UpdateShardCount")
+    def merge_shards(self, **params: Any) -> None:  # type: ignore[override]
+        self.resharding.merge_shards(**params)
+
+    def update_shard_count(self, **params: Any) -> dict[str, Any]:  # type: ignore[override]
+        return self.resharding.update_shard_count(**params)
+
+    def increase_stream_retention_period(self, stream_arn: str | None, stream_name: str | None, retention_period_hours: int) -> None:  # type: ignore[override]
+        self.retention.increase(stream_name, stream_arn, retention_period_hours)
+
+    def decrease_stream_retention_period(self, stream_arn: str | None, stream_name: str | None, retention_period_hours: int) -> None:  # type: ignore[override]
+        self.retention.decrease(stream_name, stream_arn, retention_period_hours)
+
+    def register_stream_consumer(self, **params: Any) -> dict[str, Any]:  # type: ignore[override]
+        return self.efo.register(**params)
+
+    def describe_stream_consumer(self, **params: Any) -> dict[str, Any]:  # type: ignore[override]
+        return self.efo.describe(**params)
+
+    def list_stream_consumers(self, **params: Any) -> dict[str, Any]:  # type: ignore[override]
+        return self.efo.list(**params)
+
+    def deregister_stream_consumer(self, **params: Any) -> dict[str, Any]:  # type: ignore[override]
+        return self.efo.deregister(**params)
+
+    def subscribe_to_shard(self, **params: Any) -> Any:
+        return self.efo.subscribe(**params)
+
+    def reset(self) -> None:
+        """End every subscription (the lab is stopping)."""
+        self.efo.stop()
 
 
 # --- helpers ---------------------------------------------------------------------------------------
-def _served_by_read_side(operation: str) -> NotImplementedError:
-    return NotImplementedError(
-        f"{operation} is served by labsim.streams' read side (readside.install), not by the backend; "
-        "call it through a boto3 client inside the lab"
-    )
-
-
-
-
 def _stream_name_problems(name: Any, where: str = "streamName") -> list[str]:
     if name is None:
         return [f"Value null at '{where}' failed to satisfy constraint: Member must not be null"]
