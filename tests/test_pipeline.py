@@ -46,7 +46,7 @@ def test_register_refuses_a_second_handler_and_undo_removes_it():
 
 def test_a_lab_leaves_no_handler_or_guard_behind():
     with Lab() as lab:
-        assert ("kinesis", "GetRecords") in router.handlers and [n for n, _ in router.guards] == ["model"]
+        assert ("kinesis", "GetRecords") in router.handlers and [n for n, _ in router.guards] == ["model", "faults"]
         lab.client("kinesis").list_streams()
     assert router.handlers == {} and router.guards == []
 
@@ -241,3 +241,65 @@ def test_request_ids_are_the_same_every_run():
 
     first = ids()
     assert first == ids() and len(set(first)) == 3
+
+
+# --- fault injection -----------------------------------------------------------------------------------
+def _failed_entries(seed):
+    with Lab(seed=seed) as lab:
+        kinesis = lab.client("kinesis")
+        active_stream(lab, kinesis, shards=2)
+        lab.faults.inject("PutRecords", "InternalFailure", rate=0.25)
+        resp = kinesis.put_records(StreamName="s", Records=[{"Data": b"x", "PartitionKey": str(i)} for i in range(40)])
+        failed = [i for i, r in enumerate(resp["Records"]) if "ErrorCode" in r]
+        assert resp["FailedRecordCount"] == len(failed)
+        assert {resp["Records"][i]["ErrorCode"] for i in failed} <= {"InternalFailure"}
+        assert all(resp["Records"][i]["ErrorMessage"] == "Internal service failure." for i in failed)
+        stored = sum(len(kinesis.get_records(ShardIterator=kinesis.get_shard_iterator(
+            StreamName="s", ShardId=sid, ShardIteratorType="TRIM_HORIZON")["ShardIterator"])["Records"])
+            for sid in ("shardId-000000000000", "shardId-000000000001"))
+        assert stored == 40 - len(failed)  # a failed entry is not stored; the others are
+        return failed
+
+
+def test_injected_put_records_failures_are_per_entry_and_the_same_every_run():
+    first = _failed_entries(seed=11)
+    assert 0 < len(first) < 40
+    assert first == _failed_entries(seed=11)
+    assert first != _failed_entries(seed=12)
+
+
+def test_injected_empty_batches_keep_the_reader_in_place(lab):
+    kinesis = lab.client("kinesis")
+    active_stream(lab, kinesis)
+    kinesis.put_records(StreamName="s", Records=[{"Data": str(i).encode(), "PartitionKey": "k"} for i in range(5)])
+    lab.clock.advance(1)
+    lab.faults.inject("GetRecords", "EmptyBatch", rate=1.0)
+    it = kinesis.get_shard_iterator(StreamName="s", ShardId="shardId-000000000000", ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    empty = kinesis.get_records(ShardIterator=it)
+    assert empty["Records"] == [] and empty["MillisBehindLatest"] > 0
+    lab.faults.clear()
+    lab.clock.advance(1)
+    again = kinesis.get_records(ShardIterator=empty["NextShardIterator"])
+    assert [r["Data"] for r in again["Records"]] == [b"0", b"1", b"2", b"3", b"4"]
+
+
+def test_injected_call_failures_are_aws_errors_botocore_retries(lab):
+    kinesis = lab.client("kinesis", config=Config(retries={"mode": "standard", "max_attempts": 1}))
+    active_stream(lab, kinesis)
+    lab.faults.inject("DescribeStreamSummary", "ServiceUnavailable", rate=1.0)
+    with pytest.raises(ClientError) as e:
+        kinesis.describe_stream_summary(StreamName="s")
+    assert code(e) == "ServiceUnavailable" and e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+    lab.faults.inject("DescribeStreamSummary", "ServiceUnavailable", rate=0.0)
+    lab.faults.inject("ListShards", "InternalFailure", rate=1.0)
+    with pytest.raises(ClientError) as e:
+        kinesis.list_shards(StreamName="s")
+    assert code(e) == "InternalFailure" and e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+    assert lab.faults.injected[("kinesis", "ListShards", "InternalFailure")] >= 1
+
+
+def test_an_unknown_fault_is_refused_with_the_list_of_known_ones(lab):
+    with pytest.raises(ValueError, match="PutRecords/InternalFailure"):
+        lab.faults.inject("PutRecords", "Gremlins")
+    with pytest.raises(ValueError, match="rate"):
+        lab.faults.inject("PutRecords", "InternalFailure", rate=2)

@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from labsim import Lab, quotas
 from labsim.streams import shard_for_key
-from labsim.streams.routing import MAX_HASH_KEY
+from labsim.keyspace import MAX_HASH_KEY
 
 NO_RETRY = Config(retries={"total_max_attempts": 1})
 MiB = 1024 * 1024

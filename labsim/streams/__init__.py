@@ -35,7 +35,7 @@ from labsim import _moto
 from labsim.transport import router
 
 from .model import reset_stream_tags
-from .routing import partition_key_hash, shard_for_key
+from labsim.keyspace import partition_key_hash, shard_for_key
 
 __all__ = ["shard_for_key", "partition_key_hash", "StreamsPhysics", "backend_of"]
 

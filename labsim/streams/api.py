@@ -24,13 +24,16 @@ from typing import Any, Callable
 from botocore.awsrequest import AWSResponse
 
 from labsim import quotas
+from labsim.faults import internal_failure_message
 from labsim.pagetokens import PageTokens
 
 from . import errors as E
 from . import eventstream as es
+from .backend import THROTTLED
 from .efo import EventStreamBody
 from .reads import ShardBatch
 
+INTERNAL_FAILURE_MESSAGE = internal_failure_message()
 _b2a = binascii.b2a_base64
 _dumps = json.dumps
 
@@ -85,12 +88,12 @@ class KinesisApi:
     # -- data plane --------------------------------------------------------------------------------
     def put_record(self, call: Any) -> dict[str, Any]:
         p = call.params
+        name, arn = self._names(p)
         backend = self._backend(call)
-        stream = backend.data_stream(*self._names(p))
-        seq, shard_id = backend.put_record_to(
-            stream, p.get("PartitionKey"), p.get("ExplicitHashKey"), p.get("Data"), p.get("SequenceNumberForOrdering")
+        seq, shard_id = backend.put_record(
+            arn, name, p.get("PartitionKey"), p.get("ExplicitHashKey"), p.get("Data"), p.get("SequenceNumberForOrdering")
         )
-        return {"ShardId": shard_id, "SequenceNumber": seq, "EncryptionType": stream.encryption_type}
+        return {"ShardId": shard_id, "SequenceNumber": seq, "EncryptionType": backend.data_stream(name, arn).encryption_type}
 
     # The data plane's own checks cover the whole input model, in the model guard's words, at a
     # fraction of the cost (tests/test_streams_api.py holds the two to the same answers).
@@ -98,19 +101,16 @@ class KinesisApi:
 
     def put_records(self, call: Any) -> bytes:
         p = call.params
+        name, arn = self._names(p)
         backend = self._backend(call)
-        stream = backend.data_stream(*self._names(p))
-        records = p.get("Records")
-        if not isinstance(records, list):
-            raise E.SerializationError()
-        entries = backend.validate_entries(stream, records, batch=True)
-        outcomes, failed = backend.write_raw(stream, entries, batch=True)
+        stream, outcomes, failed = backend.put_records(arn, name, p.get("Records"))
         ok = '{"SequenceNumber":"%s","ShardId":"%s"}'
         refused = '{"ErrorCode":"%s","ErrorMessage":"%s"}'
+        account = backend.account_id
         parts = [
-            ok % (seq, shard_id) if seq is not None
-            else refused % ("ProvisionedThroughputExceededException", E.shard_throttled(shard_id, stream.name, backend.account_id))
-            for seq, shard_id in outcomes
+            ok % (seq, shard_id) if error is None
+            else refused % (error, E.shard_throttled(shard_id, stream.name, account) if error == THROTTLED else INTERNAL_FAILURE_MESSAGE)
+            for seq, shard_id, error in outcomes
         ]
         body = '{"FailedRecordCount":%d,"Records":[%s],"EncryptionType":"%s"}' % (failed, ",".join(parts), stream.encryption_type)
         return body.encode("ascii")

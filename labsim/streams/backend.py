@@ -21,7 +21,6 @@ import binascii
 import hashlib
 import json
 import re
-from bisect import bisect_right
 from typing import Any
 
 from moto.kinesis.models import KinesisBackend
@@ -40,7 +39,8 @@ from .model import Shard, Stream
 from .reads import Reads, ShardBatch, read_shard
 from .resharding import Resharding
 from .retention import Retention
-from .routing import HASH_KEY_PATTERN, MAX_HASH_KEY
+from labsim.keyspace import HASH_KEY_PATTERN, MAX_HASH_KEY
+from labsim.keyspace import partition_key_hash as key_hash
 from .scaling import OnDemandScaler
 
 STREAM_NAME_RE = re.compile(r"^[a-zA-Z0-9_.-]+$")
@@ -48,9 +48,8 @@ STREAM_NAME_PATTERN = "[a-zA-Z0-9_.-]+"
 HASH_KEY_REGEX_TEXT = "0|([1-9]\\d{0,38})"
 SEQUENCE_NUMBER_RE = re.compile(r"^(0|[1-9]\d{0,128})$")
 THROTTLED = "ProvisionedThroughputExceededException"
+INTERNAL_FAILURE = "InternalFailure"
 
-_md5 = hashlib.md5
-_from_bytes = int.from_bytes
 
 
 def _b64decode(value: Any) -> bytes:
@@ -322,42 +321,32 @@ class LabKinesisBackend(LabBackendMixin, KinesisBackend):
             raise E.InvalidArgumentError(f"Records size exceeds {int(quotas.PUT_RECORDS_MAX_BYTES) // quotas.MiB} MB limit")
         return out
 
-    def write(self, stream: Stream, entries: list[tuple[bytes, str, int, str | None]], batch: bool = True) -> tuple[list[dict[str, str]], int]:
-        """Route, admit and store validated entries. Returns (PutRecords result entries in order, failed count).
+    def write(self, stream: Stream, entries: list[tuple[bytes, str, int, str | None]], batch: bool = True) -> tuple[list[tuple[Any, str, str | None]], int]:
+        """Route, admit and store validated entries: (outcome per entry in order, failed count).
 
-        Each record takes from its shard's write budget (``labsim.streams.budgets``); a record over
-        budget is refused on its own and the others still go in, as PutRecords does.
-        """
-        outcomes, failed = self.write_raw(stream, entries, batch)
-        results: list[dict[str, str]] = []
-        for seq, shard_id in outcomes:
-            if seq is None:
-                results.append({"ErrorCode": THROTTLED, "ErrorMessage": E.shard_throttled(shard_id, stream.name, self.account_id)})
-            else:
-                results.append({"SequenceNumber": seq, "ShardId": shard_id})
-        return results, failed
-
-    def write_raw(self, stream: Stream, entries: list[tuple[bytes, str, int, str | None]], batch: bool = True) -> tuple[list[tuple[str | None, str]], int]:
-        """``write`` without building dicts: (sequence number or None if throttled, shard id) per entry.
-
-        The stream lock is held for the whole request (the shard map cannot change under it) and
-        each touched shard's store lock is taken once (``Shard.append_batch``), not once per record.
+        An outcome is ``(sequence number, shard id, None)`` for a stored record, or
+        ``(None, shard id, error code)`` for one refused on its own (``THROTTLED`` when its shard's
+        write budget is spent, ``InternalFailure`` when the lab injects one); the others still go
+        in, as PutRecords does. The stream lock is held for the whole request (the shard map cannot
+        change under it) and each touched shard's store lock is taken once (``Shard.append_batch``).
         """
         now = self.now()
         outcomes: list[Any] = [None] * len(entries)
         failed = 0
+        faults = self.context.faults if self.context is not None else None
+        if faults is not None and (not faults.active or not batch):
+            faults = None  # PutRecord's injected failures are whole-call ones (the pipeline's guard)
         per_shard: dict[Shard, list[int]] = {}
         accepted: dict[Shard, list[tuple[bytes, str, str | None, int, int]]] = {}
         positions: dict[Shard, list[int]] = {}
         with stream.lock:
-            index = stream.range_index
-            starts, items = index.starts, index.items
+            find = stream.range_index.find
             # Pass 1, in request order: route and admit. Every record of a request arrives at the
             # same instant, so admitting first and storing per shard afterwards gives the same result
             # as storing one by one.
             for i, (data, pk, pk_bytes, ehk) in enumerate(entries):
-                hk = _from_bytes(_md5(pk.encode("utf-8")).digest(), "big") if ehk is None else int(ehk)
-                shard = items[bisect_right(starts, hk) - 1]
+                hk = key_hash(pk) if ehk is None else int(ehk)
+                shard = find(hk)
                 size = len(data) + pk_bytes
                 st = per_shard.get(shard)
                 if st is None:
@@ -366,7 +355,10 @@ class LabKinesisBackend(LabBackendMixin, KinesisBackend):
                     positions[shard] = []
                     if shard.write_budget is None:
                         shard.write_budget = ShardWriteBudget(now)
-                if shard.write_budget.admit(size, now):
+                if faults is not None and faults.draw("kinesis", "PutRecords", INTERNAL_FAILURE):
+                    failed += 1
+                    outcomes[i] = (None, shard.shard_id, INTERNAL_FAILURE)
+                elif shard.write_budget.admit(size, now):
                     accepted[shard].append((data, pk, ehk, hk, size))
                     positions[shard].append(i)
                     st[0] += size
@@ -374,13 +366,13 @@ class LabKinesisBackend(LabBackendMixin, KinesisBackend):
                 else:
                     failed += 1
                     st[2] += 1
-                    outcomes[i] = (None, shard.shard_id)
+                    outcomes[i] = (None, shard.shard_id, THROTTLED)
             # Pass 2: store, one lock hold per shard.
             for shard, batch_items in accepted.items():
                 if batch_items:
                     shard_id = shard.shard_id
                     for i, rec in zip(positions[shard], shard.append_batch(batch_items, now)):
-                        outcomes[i] = (rec.sequence_number, shard_id)
+                        outcomes[i] = (rec.sequence_number, shard_id, None)
         self._account(stream, per_shard, len(entries), failed, batch, now)
         return outcomes, failed
 
@@ -425,26 +417,24 @@ class LabKinesisBackend(LabBackendMixin, KinesisBackend):
         self, stream_arn: str | None, stream_name: str | None, partition_key: str, explicit_hash_key: str | None, data: Any,
         sequence_number_for_ordering: str | None = None,
     ) -> tuple[str, str]:
+        """PutRecord: validate, admit, store; (sequence number, shard id) or ProvisionedThroughputExceeded."""
         stream = self.data_stream(stream_name, stream_arn)
-        return self.put_record_to(stream, partition_key, explicit_hash_key, data, sequence_number_for_ordering)
-
-    def put_record_to(
-        self, stream: Stream, partition_key: str, explicit_hash_key: str | None, data: Any, sequence_number_for_ordering: str | None = None
-    ) -> tuple[str, str]:
-        """PutRecord on a resolved stream: validate, admit or raise ProvisionedThroughputExceeded."""
         entries = self.validate_entries(stream, [{"Data": data, "PartitionKey": partition_key, "ExplicitHashKey": explicit_hash_key}], batch=False)
         if sequence_number_for_ordering is not None and not SEQUENCE_NUMBER_RE.match(str(sequence_number_for_ordering)):
             raise E.validation_errors([E.pattern(sequence_number_for_ordering, "sequenceNumberForOrdering", "0|([1-9]\\d{0,128})")])
-        results, failed = self.write(stream, entries, batch=False)
-        if failed:
-            raise E.ThroughputExceededError(results[0]["ErrorMessage"])
-        return results[0]["SequenceNumber"], results[0]["ShardId"]
+        ((seq, shard_id, error),), _ = self.write(stream, entries, batch=False)
+        if error is not None:
+            raise E.ThroughputExceededError(E.shard_throttled(shard_id, stream.name, self.account_id))
+        return seq, shard_id
 
-    def put_records(self, stream_arn: str | None, stream_name: str | None, records: list[dict[str, Any]]) -> dict[str, Any]:  # type: ignore[override]
+    def put_records(self, stream_arn: str | None, stream_name: str | None, records: Any) -> tuple[Stream, list[Any], int]:  # type: ignore[override]
+        """PutRecords: (the stream, an outcome per entry as ``write`` gives them, failed count)."""
         stream = self.data_stream(stream_name, stream_arn)
-        entries = self.validate_entries(stream, records or [], batch=True)
-        results, failed = self.write(stream, entries, batch=True)
-        return {"FailedRecordCount": failed, "Records": results, "EncryptionType": stream.encryption_type}
+        if not isinstance(records, list):
+            raise E.SerializationError()
+        entries = self.validate_entries(stream, records, batch=True)
+        outcomes, failed = self.write(stream, entries, batch=True)
+        return stream, outcomes, failed
 
     def send_log_event(self, delivery_stream_arn: str, filter_name: str, log_group_name: str, log_stream_name: str, log_events: list[dict[str, Any]]) -> None:  # type: ignore[override]
         """CloudWatch Logs subscription delivery (moto calls this), through the same write path."""

@@ -84,7 +84,7 @@ import threading
 from bisect import bisect_left, bisect_right
 from typing import Any, Callable, Iterable
 
-from .routing import MAX_HASH_KEY, RangeIndex, even_hash_ranges, hash_key_for
+from labsim.keyspace import MAX_HASH_KEY, RangeIndex, even_hash_ranges, hash_key_for
 
 SEQUENCE_NUMBER_DIGITS = 56
 _SEQ_PREFIX = "49"

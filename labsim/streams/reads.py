@@ -288,6 +288,9 @@ class Reads:
                 metrics.add(now, stream.name, [("ReadProvisionedThroughputExceeded", 1.0)], shard=shard.shard_id)
             raise E.ThroughputExceededError(E.shard_throttled(shard.shard_id, stream.name, backend.account_id))
 
+        faults = backend.context.faults if backend.context is not None else None
+        if faults is not None and faults.active and faults.draw("kinesis", "GetRecords", "EmptyBatch"):
+            limit = 0  # an empty batch before the tip: nothing returned, the iterator stays put
         batch = read_shard(stream, shard, state.position, limit, now, max_bytes=self._max_bytes, not_before=state.not_before)
         nbytes = batch.nbytes
         n = len(batch.records)
