@@ -19,7 +19,9 @@ shard between them. The limiter puts a ceiling on throttling; it does not avoid 
 Records wait in deadline order, and a record whose time to live runs out while waiting fails
 with error code ``Expired``. The bytes counted are those the service counts: data + partition key.
 
-labsim drains a limiter exactly when its tokens suffice (the KPL polls every 25 ms).
+A record that finds tokens goes at once. One that has to wait is let through by the limiter's
+drain, which runs every 25 ms (``kDrainDelay``, ``KPL_LIMITER_DRAIN_MS``), so records released
+after a wait leave in 25 ms batches that the collector can put into one request.
 
 >>> limiter = Limiter(rate_multiplier=1.5)
 >>> class Big:                                   # a Kinesis record of 600 KiB
@@ -28,18 +30,24 @@ labsim drains a limiter exactly when its tokens suffice (the KPL polls every 25 
 ...     limiter.put(Big(), now=0.0)
 >>> released = []
 >>> limiter.release(0.0, on_expired=None, on_release=released.append)
->>> len(released), round(limiter.next_event(0.0), 3)   # 1 MiB holds one; 176 KiB more at 1.5 MiB/s
-(1, 0.115)
+>>> len(released), limiter.next_event(0.0)     # 1 MiB holds one; 176 KiB more takes 0.115 s at 1.5 MiB/s
+(1, 0.125)
+>>> limiter.release(0.125, on_expired=None, on_release=released.append)   # the drain after that
+>>> len(released)
+2
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
+import math
 from typing import Any, Callable
 
 from labsim import quotas as q
 from labsim.tokenbucket import TokenBucket
+
+_DRAIN_S = q.KPL_LIMITER_DRAIN_MS / 1000.0
 
 __all__ = ["Limiter", "ShardLimiter"]
 
@@ -47,14 +55,21 @@ __all__ = ["Limiter", "ShardLimiter"]
 class ShardLimiter:
     """Queue + token buckets (records, bytes) for one shard; a record takes from both or neither."""
 
+    __slots__ = ("shard_id", "records", "bytes", "origin", "_queue", "_expiries", "_live", "_seq")
+
     def __init__(self, shard_id: str, rate_multiplier: float, now: float) -> None:
         self.shard_id = shard_id
+        # The slack only absorbs float rounding (a few microseconds' refill) at a drain that falls when
+        # the tokens just suffice; the drain rounds times within 2.5 us of a tick down to it.
         self.records = TokenBucket(
-            capacity=float(q.KPL_LIMITER_RECORDS_CAPACITY), rate=q.SHARD_WRITE_RECORDS_PER_SECOND * rate_multiplier, now=now,
+            capacity=float(q.KPL_LIMITER_RECORDS_CAPACITY), rate=q.SHARD_WRITE_RECORDS_PER_SECOND * rate_multiplier,
+            now=now, slack=0.01,
         )
         self.bytes = TokenBucket(
-            capacity=float(q.KPL_LIMITER_BYTES_CAPACITY), rate=q.SHARD_WRITE_BYTES_PER_SECOND * rate_multiplier, now=now,
+            capacity=float(q.KPL_LIMITER_BYTES_CAPACITY), rate=q.SHARD_WRITE_BYTES_PER_SECOND * rate_multiplier,
+            now=now, slack=8.0,
         )
+        self.origin = now  # drains fall on origin + k x 25 ms
         self._queue: list[tuple[float, int, Any]] = []  # (deadline, seq, container), a heap
         self._expiries: list[tuple[float, int]] = []  # (expiration, seq), a heap; drained seqs linger
         self._live: set[int] = set()  # seqs still waiting here
@@ -116,9 +131,16 @@ class ShardLimiter:
         if not self._queue:
             return None
         head = self._queue[0][2]
-        ready = now + max(self.records.time_until(1.0, now), self.bytes.time_until(float(head.billed_size), now))
+        wait = max(self.records.time_until(1.0, now), self.bytes.time_until(float(head.billed_size), now))
+        ready = now if wait <= 0 else self._next_drain(now + wait)
         first = self._first_expiry()
         return ready if first is None else min(ready, first)
+
+
+    def _next_drain(self, t: float) -> float:
+        """The first drain at or after ``t``."""
+        k = math.ceil((t - self.origin) / _DRAIN_S - 1e-4)
+        return self.origin + k * _DRAIN_S
 
 
 class Limiter:
