@@ -49,6 +49,7 @@ import datetime as _dt
 import re
 import threading
 import warnings
+import weakref
 from typing import Any, Callable
 
 from labsim import quotas as q
@@ -578,7 +579,7 @@ class KinesisProducer:
             client = self._cloudwatch
             if client is None:
                 lab = self._lab
-                client = lab.client("cloudwatch") if lab is not None else _boto3_client("cloudwatch", self.client)
+                client = _lab_cloudwatch(lab) if lab is not None else _boto3_client("cloudwatch", self.client)
                 self._cloudwatch = client
             with self._lock:
                 self._flush_received()
@@ -590,6 +591,18 @@ class KinesisProducer:
             if not self._metrics_warned:
                 self._metrics_warned = True
                 warnings.warn(f"labsim.kpl: metrics upload to CloudWatch failed ({code}: {message}); records are unaffected", stacklevel=2)
+
+
+# One CloudWatch client per lab, shared by its producers: making a boto3 client costs far more than
+# an upload, and a notebook may run dozens of producers. (boto3 clients are thread-safe.)
+_CLOUDWATCH_BY_LAB: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
+
+
+def _lab_cloudwatch(lab: Any) -> Any:
+    client = _CLOUDWATCH_BY_LAB.get(lab)
+    if client is None:
+        client = _CLOUDWATCH_BY_LAB[lab] = lab.client("cloudwatch")
+    return client
 
 
 def _boto3_client(service: str, like: Any) -> Any:
