@@ -5,7 +5,7 @@ Layers (dependencies point down only):
   2 client libraries labsim.kpl, labsim.kcl, labsim.agent   (boto3 only)
   1 service physics  labsim.streams, labsim.firehose, ...   (moto backends, server side)
   0 lab              labsim.lab, labsim.context, labsim.clock, labsim.quotas, labsim.safety,
-                     labsim.transport
+                     labsim.transport, labsim.scheduling, labsim.tokenbucket
 
 Names are imported lazily, so ``import labsim.quiz`` (a terminal exam) does not pay for moto.
 """

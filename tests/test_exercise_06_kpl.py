@@ -83,7 +83,7 @@ def test_kpl_round_trip():
         "Java-style names": Wrong({"settings": _settings('{"RecordMaxBufferedTime": 50}')}, loses=PART1),
         "returns the raw Kinesis records": Wrong({"reader": _reader(RAW)},
                                                  loses=["test_aggregated", "test_mixed", "test_corrupt"]),
-        "drops plain records": Wrong({"reader": _reader(ONLY_AGGREGATES)}, loses=["test_plain", "test_mixed"]),
+        "drops plain records": Wrong({"reader": _reader(ONLY_AGGREGATES)}, loses=["test_plain", "test_pages", "test_mixed"]),
         "passes damaged aggregates through": Wrong({"reader": _reader(SWALLOWS_DAMAGE)}, loses=["test_corrupt"]),
         "never follows NextShardIterator": Wrong({"reader": _reader(ONE_PAGE)}, loses=["test_pages"]),
         "returns UserRecord objects, not dicts": Wrong({"reader": _reader(OBJECTS)}, loses=PART2_READS),
