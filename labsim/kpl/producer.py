@@ -467,13 +467,14 @@ class KinesisProducer:
             self._outcomes.record_metrics(self._metrics, self.stream_name)
             ready = self._outcomes.take()
         for future, result in ready:
-            for fn in future._set(result):
-                self._run_callback(fn, future)
+            for fn in future.set_result(result):
+                self.run_callback(fn, future)
         if ready and self.outstanding_records == 0:
             with self._lock:
                 self._idle.notify_all()
 
-    def _run_callback(self, fn: Callable[[RecordFuture], Any], future: RecordFuture) -> None:
+    def run_callback(self, fn: Callable[[RecordFuture], Any], future: RecordFuture) -> None:
+        """Run a done-callback; an exception in it is kept in ``callback_errors`` and warned about."""
         try:
             fn(future)
         except Exception as exc:  # a learner's callback must not break the producer
@@ -500,14 +501,15 @@ class KinesisProducer:
         return True
 
     # -- waiting ------------------------------------------------------------------------------------
-    def _wait_for(self, future: RecordFuture, timeout: float | None) -> None:
+    def wait_for(self, future: RecordFuture, timeout: float | None) -> None:
+        """What ``future.result(timeout)`` does: move a virtual clock, or block, until it settles."""
         if self._fail_all_if_lab_stopped():
             return
         if self.virtual or future.done():
             self._wait_until(future.done, timeout)
         else:
             self._check_not_on_send_loop()
-            future._wait_real(timeout)
+            future.wait_settled(timeout)
 
     def _wait_until(self, predicate: Callable[[], bool], timeout: float | None) -> None:
         if predicate():

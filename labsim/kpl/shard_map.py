@@ -20,6 +20,8 @@ from __future__ import annotations
 from bisect import bisect_left
 from typing import Any
 
+from labsim.keyspace import shard_ranges
+
 from .errors import error_of
 
 __all__ = ["ShardMap", "ShardMapCache"]
@@ -42,12 +44,10 @@ class ShardMap:
 
     def _load(self, shards: list[dict[str, Any]]) -> None:
         entries = []
-        for shard in shards:
-            rng = shard["HashKeyRange"]
-            self.ranges[shard["ShardId"]] = (int(rng["StartingHashKey"]), int(rng["EndingHashKey"]))
-            if shard.get("SequenceNumberRange", {}).get("EndingSequenceNumber") is not None:
-                continue  # closed: no longer takes writes, but its range still tells where data went
-            entries.append((int(rng["EndingHashKey"]), int(rng["StartingHashKey"]), shard["ShardId"]))
+        for start, end, shard_id, is_open in shard_ranges(shards):
+            self.ranges[shard_id] = (start, end)
+            if is_open:  # a closed shard takes no writes, but its range still tells where data went
+                entries.append((end, start, shard_id))
         entries.sort()
         self._ends = [e[0] for e in entries]
         self._starts = [e[1] for e in entries]
