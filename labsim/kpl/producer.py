@@ -13,8 +13,9 @@ What happens to a record after ``put_record`` (the KPL's pipeline, ``aws/kinesis
    oldest one has waited ``record_max_buffered_time_ms`` (100 ms). A container with one record is
    sent as that record; one with several is an aggregate with partition key ``"a"`` and
    ExplicitHashKey = the first user record's hash key (kinesis-facts 4.1).
-3. **Rate-limit.** Each shard's token bucket lets Kinesis records through at ``rate_limit`` % of
-   1,000 records/s and 1 MiB/s (see ``labsim.kpl.limiter``).
+3. **Rate-limit.** Each shard's token buckets let Kinesis records through at ``rate_limit`` % of
+   1,000 records/s and 1 MiB/s; a record that has to wait leaves at one of the limiter's drains,
+   every 25 ms (see ``labsim.kpl.limiter``).
 4. **Collect.** Kinesis records are batched into one PutRecords request, up to
    ``collection_max_count`` (500) records and ``collection_max_size`` bytes; the request goes when
    it is full, when one shard has 256 KiB waiting, or when a record's deadline is reached.
@@ -27,9 +28,9 @@ What happens to a record after ``put_record`` (the KPL's pipeline, ``aws/kinesis
    reshard) makes the producer re-read the shard map and re-send the user records that do not
    belong where they landed (consumers drop those copies: see ``deaggregate(max_key_range=)``).
 
-A record is sent no later than its deadline (no minimum wait: the "at least 50 ms" of KPL 0.9.0
-was removed in 0.10.0, July 2015), and ``flush()`` sends everything buffered at once (the limiter
-still applies).
+Buffers hold a record until its deadline and no longer (there is no minimum wait: the "at least
+50 ms" of KPL 0.9.0 was removed in 0.10.0, July 2015), and ``flush()`` sends everything buffered at
+once (the limiter still applies).
 
 Where each step lives: ``records`` (the user and Kinesis records in flight), ``aggregator``,
 ``limiter``, ``collector``, ``retrier``, ``outcomes`` (settling futures), ``shard_map``. This
@@ -38,9 +39,9 @@ module wires them into the send loop and holds the public API.
 Time: every step runs on a scheduler (``labsim.kpl.scheduler``): the clock of the lab running when
 the producer is made (or the ``scheduler=`` you pass), a real-time thread when there is no lab. The
 lab is looked up once, at construction; a producer whose lab has stopped fails its records at once
-with error code ``LabStopped`` and makes no network attempt. In a virtual-clock lab nothing is sent until simulated time moves;
-``flush()``, ``close()`` and ``future.result()`` move it for you, so a notebook cell gives the same
-numbers every run.
+with error code ``LabStopped`` and makes no network attempt. In a virtual-clock lab nothing is
+sent until simulated time moves; ``flush()``, ``close()`` and ``future.result()`` move it for you,
+so a notebook cell gives the same numbers every run.
 """
 
 from __future__ import annotations
