@@ -150,5 +150,28 @@ def assume(lab: Any, role_arn: str, session_name: str = "labsim", **credentials:
             "aws_session_token": c["SessionToken"]}
 
 
-__all__ = ["IamPhysics", "AccessDenied", "authorize", "decide", "current", "account_admin", "assume", "guard_of",
+def assume_as_service(lab: Any, role_arn: str, service: str, session_name: str = "labsim") -> dict[str, str]:
+    """Credentials of ``role_arn`` as the service ``service`` (``firehose.amazonaws.com``) would get them.
+
+    A delivery role trusts a service principal, not a user, so no learner's credentials can assume it;
+    tests and lessons use this to act as the service does. Refused (``AccessDenied``) unless the role's
+    trust policy allows ``service`` to assume it.
+    """
+    from labsim.iam.principals import backends, role_trust, service as service_principal
+
+    account = role_arn.split(":")[4]
+    trust = role_trust(role_arn)
+    if trust is None:
+        raise ValueError(f"no role {role_arn} in this lab: create it first (iam.create_role)")
+    decision = evaluate(service_principal(service, account), "sts:AssumeRole", role_arn, {}, trust, account, True)
+    if not decision.allowed:
+        raise AccessDenied(denial_message(service, "sts:AssumeRole", role_arn, decision.reason.replace(
+            "resource-based policy", "role trust policy")), "AccessDenied", 403)
+    session = backends("sts")[account]["aws"].assume_role(
+        region_name=lab.region, role_session_name=session_name, role_arn=role_arn, policy=None, duration=3600, external_id=None)
+    return {"aws_access_key_id": session.access_key_id, "aws_secret_access_key": session.secret_access_key,
+            "aws_session_token": session.session_token}
+
+
+__all__ = ["IamPhysics", "assume_as_service", "AccessDenied", "authorize", "decide", "current", "account_admin", "assume", "guard_of",
            "find_key", "Policy", "PolicyError", "Principal"]
