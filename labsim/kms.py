@@ -148,7 +148,7 @@ def use_key(context: Any, key: Any, principal: Principal | None, operation: str,
     if key.key_state == "PendingDeletion" and deletion is not None and deletion.timestamp() <= now:
         raise KmsProblem("KMSNotFoundException", f"Key '{key.arn}' does not exist.")
     if key.key_state == "Disabled" or not key.enabled and key.key_state != "PendingDeletion":
-        raise KmsProblem("KMSDisabledException", f"{key.arn} is disabled.")
+        raise KmsProblem("KMSDisabledException")
     if key.key_state != "Enabled":
         raise KmsProblem("KMSInvalidStateException", f"{key.arn} is {key.key_state}.")
     if principal is not None and not _granted(key, principal, operation):

@@ -31,6 +31,7 @@ from . import errors as E
 from . import eventstream as es
 from .backend import THROTTLED
 from .efo import EventStreamBody
+from .encryption import key_at
 from .reads import ShardBatch
 
 INTERNAL_FAILURE_MESSAGE = internal_failure_message()
@@ -249,11 +250,14 @@ def render_records(batch: ShardBatch) -> str:
     last_arrival = None
     ts = ""
     b2a = _b2a
-    encrypted = ',"EncryptionType":"KMS"' if batch.stream.encryption_type == "KMS" else ""
+    encrypted = ""
+    spans = batch.stream.sse_spans  # each record says whether it was stored encrypted (encryption.py)
     for r in batch.records:
         if r.arrival != last_arrival:
             last_arrival = r.arrival
             ts = "%.3f" % (int(r.arrival * 1000) / 1000)
+            if spans is not None:
+                encrypted = ',"EncryptionType":"KMS"' if key_at(spans, r.arrival) is not None else ""
         key = r.partition_key
         pk = _PK_CACHE.get(key)
         if pk is None:

@@ -39,6 +39,16 @@ def _error(problem: kms.KmsProblem) -> E.KinesisError:
     return E.KinesisError(problem.message, problem.error_type)
 
 
+def key_at(spans: list[tuple[float, str | None]] | None, t: float) -> str | None:
+    """The key ARN that encrypted a record arriving at ``t`` (None: stored unencrypted)."""
+    key = None
+    for start, arn in spans or ():
+        if start > t:
+            break
+        key = arn
+    return key
+
+
 class StreamEncryption:
     """SSE for one ``LabKinesisBackend``: changes, the change limit, data-key use on the data plane."""
 
@@ -113,17 +123,10 @@ class StreamEncryption:
             raise _error(problem) from None
         self.data_keys[cache_key] = now + float(quotas.SSE_DATA_KEY_REUSE_SECONDS)
 
-    def key_at(self, stream: Stream, t: float) -> str | None:
-        key = None
-        for start, arn in stream.sse_spans or ():
-            if start > t:
-                break
-            key = arn
-        return key
 
     def before_write(self, stream: Stream, now: float) -> None:
         """A write to a stream that has been encrypted: the caller needs a data key (GenerateDataKey)."""
-        key = self.key_at(stream, now)
+        key = key_at(stream.sse_spans, now)
         if key is not None:
             self._use(stream, key, "GenerateDataKey", now)
 
@@ -132,7 +135,7 @@ class StreamEncryption:
         if not records:
             return
         first, last = records[0].arrival, records[-1].arrival
-        keys = {self.key_at(stream, first)}
+        keys = {key_at(stream.sse_spans, first)}
         for start, arn in stream.sse_spans or ():
             if first < start <= last:
                 keys.add(arn)
@@ -142,4 +145,4 @@ class StreamEncryption:
 
     def encrypted(self, stream: Stream, record: Any) -> bool:
         """Whether ``record`` was stored encrypted (GetRecords' per-record EncryptionType)."""
-        return stream.sse_spans is not None and self.key_at(stream, record.arrival) is not None
+        return stream.sse_spans is not None and key_at(stream.sse_spans, record.arrival) is not None
