@@ -184,16 +184,18 @@ def test_session_policy_and_permissions_boundary_only_narrow(lab):
 
 
 def test_secure_transport_and_principal_arn_conditions(lab):
-    creds = user(lab, "u", allow("kinesis:*"), deny("kinesis:*", Condition={"Bool": {"aws:SecureTransport": "false"}}))
-    https = lab.client("kinesis", **creds)
-    https.describe_stream_summary(StreamName="orders")
-    plain = boto3.client("kinesis", region_name="us-east-1", endpoint_url="http://kinesis.us-east-1.amazonaws.com", **creds)
-    with pytest.raises(ClientError) as e:
-        plain.describe_stream_summary(StreamName="orders")
+    lab.client("s3").create_bucket(Bucket="lab-bucket")
+    creds = user(lab, "u", allow("s3:*"), deny("s3:*", Condition={"Bool": {"aws:SecureTransport": "false"}}))
+    lab.client("s3", **creds).list_objects_v2(Bucket="lab-bucket")
+    plain = boto3.client("s3", region_name="us-east-1", endpoint_url="http://s3.us-east-1.amazonaws.com", **creds)
+    with pytest.raises(ClientError) as e:  # S3 still answers plain HTTP; the policy refuses it
+        plain.list_objects_v2(Bucket="lab-bucket")
     assert "explicit deny" in error(e)[1]
     creds2 = user(lab, "v", allow("kinesis:*", Condition={"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:user/w*"}}))
     with pytest.raises(ClientError):
         lab.client("kinesis", **creds2).describe_stream_summary(StreamName="orders")
+    creds3 = user(lab, "w1", allow("kinesis:*", Condition={"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:user/w*"}}))
+    lab.client("kinesis", **creds3).describe_stream_summary(StreamName="orders")
 
 
 def test_stream_resource_policy_grants_another_account(lab):

@@ -26,7 +26,7 @@ AccessDeniedException User: arn:aws:iam::123456789012:user/producer is not autho
 
 Modules: ``policy`` (documents, wildcards, conditions), ``principals`` (who signed a request),
 ``actions`` (operation -> action and resource ARN), ``engine`` (the decision), ``guard`` (the
-pipeline guard).
+pipeline guard), ``network`` (HTTPS only; VPC interface endpoints and their policies).
 
 Server-side calls between services (a Firehose delivery stream reading a Kinesis stream as its
 role, Kinesis asking KMS for a data key as the caller) are checked with ``authorize``::
@@ -49,6 +49,7 @@ from labsim.errors import ServiceError
 from . import principals
 from .engine import Decision, denial_message, evaluate
 from .guard import IamGuard, current, find_key
+from .network import NetworkGuard
 from .policy import Policy, PolicyError
 from .principals import Principal
 
@@ -69,6 +70,7 @@ class IamPhysics:
     def __init__(self) -> None:
         self._undo: list[Callable[[], None]] = []
         self.guard: IamGuard | None = None
+        self.network: NetworkGuard | None = None
 
     def start(self, lab: Any) -> None:
         from labsim.transport import router
@@ -76,6 +78,8 @@ class IamPhysics:
         self.guard = IamGuard(lab.context)
         _guards[id(lab.context)] = self.guard
         self._undo.append(router.add_guard(self.guard, "iam"))
+        self.network = NetworkGuard()
+        self._undo.append(router.add_guard(self.network, "network"))
         self._undo.append(lambda: _guards.pop(id(lab.context), None))
 
     def stop(self, lab: Any) -> None:
