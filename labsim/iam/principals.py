@@ -105,17 +105,21 @@ def _boundary(iam: Any, arn: str | None) -> Policy | None:
     return Policy.compile(default_document(managed)) if managed is not None else None
 
 
+def _role(iam: Any, role_arn: str) -> Any:
+    # moto keys roles by their id, not their name: find the role by ARN
+    for role in iam.roles.values():
+        if role.arn == role_arn:
+            return role
+    return None
+
+
 def role_principal(role_arn: str, session_name: str | None = None, session_policy: str | None = None) -> Principal | None:
     """A session of the role ``role_arn`` (None if no such role)."""
     account_id = role_arn.split(":")[4]
     iam = _iam(account_id)
-    role_name = role_arn.rsplit("/", 1)[-1]
-    role = iam.roles.get(role_name)
+    role = _role(iam, role_arn)
     if role is None:
-        # moto keys roles by name in a dict; fall back to a scan for roles with paths
-        role = next((r for r in iam.roles.values() if r.arn == role_arn), None)
-        if role is None:
-            return None
+        return None
     session_name = session_name or "labsim"
     arn = f"arn:aws:sts::{account_id}:assumed-role/{role.name}/{session_name}"
     tags = {t["Key"]: t["Value"] for t in role.tags or []}
@@ -126,10 +130,7 @@ def role_principal(role_arn: str, session_name: str | None = None, session_polic
 
 def role_trust(role_arn: str) -> Policy | None:
     """The trust policy of ``role_arn`` (None if no such role)."""
-    iam = _iam(role_arn.split(":")[4])
-    role = iam.roles.get(role_arn.rsplit("/", 1)[-1])
-    if role is None:
-        role = next((r for r in iam.roles.values() if r.arn == role_arn), None)
+    role = _role(_iam(role_arn.split(":")[4]), role_arn)
     return Policy.compile(role.assume_role_policy_document) if role is not None else None
 
 
