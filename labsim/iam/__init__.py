@@ -146,9 +146,32 @@ def account_admin(lab: Any, account_id: str, user_name: str = "admin") -> dict[s
     return {"aws_access_key_id": key.access_key_id, "aws_secret_access_key": key.secret_access_key}
 
 
+_session: Any = None
+
+
+def session() -> Any:
+    """One shared ``boto3.session.Session``: clients made from it reuse botocore's loaded models and
+    endpoint data (a fresh session reloads them, about a second per client on a slow machine)."""
+    global _session
+    if _session is None:
+        import boto3
+
+        _session = boto3.session.Session()
+    return _session
+
+
+def client(lab: Any, service: str, **credentials: Any) -> Any:
+    """A boto3 client of ``lab`` from the shared session; the lab's administrator unless credentials are given."""
+    from labsim.safety import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
+
+    if not credentials:
+        credentials = {"aws_access_key_id": FAKE_ACCESS_KEY, "aws_secret_access_key": FAKE_SECRET_KEY}
+    return session().client(service, region_name=lab.region, **credentials)
+
+
 def assume(lab: Any, role_arn: str, session_name: str = "labsim", **credentials: Any) -> dict[str, str]:
     """Assume ``role_arn`` with plain STS and return its credentials as boto3 client keyword arguments."""
-    sts = lab.client("sts", **credentials)
+    sts = client(lab, "sts", **credentials)
     c = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name)["Credentials"]
     return {"aws_access_key_id": c["AccessKeyId"], "aws_secret_access_key": c["SecretAccessKey"],
             "aws_session_token": c["SessionToken"]}
@@ -177,5 +200,5 @@ def assume_as_service(lab: Any, role_arn: str, service: str, session_name: str =
             "aws_session_token": session.session_token}
 
 
-__all__ = ["IamPhysics", "assume_as_service", "AccessDenied", "authorize", "decide", "current", "account_admin", "assume", "guard_of",
+__all__ = ["IamPhysics", "assume_as_service", "client", "session", "AccessDenied", "authorize", "decide", "current", "account_admin", "assume", "guard_of",
            "find_key", "Policy", "PolicyError", "Principal"]
