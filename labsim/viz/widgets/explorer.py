@@ -51,7 +51,7 @@ class Explorer(widgets.VBox):
         # Shown at its on-screen size, or narrower when the notebook is narrower; the PNG has more
         # pixels than that (IMAGE_DPI) so it stays sharp on high-density screens.
         self.image = widgets.Image(format="png", layout=widgets.Layout(width=f"{width}px", max_width="100%",
-                                                                        height="auto"))
+                                                                        height="auto", margin="0"))
         self.result: Any = None
         self.redraws = 0
         self._values: dict[str, Any] | None = None
@@ -112,7 +112,8 @@ class Explorer(widgets.VBox):
         picture = to_png(figure, dpi=IMAGE_DPI)
         self.result, self._values = result, values
         self.redraws += 1
-        self.summary.value = self.describe(result, values)
+        # ipywidgets gives HTML a one-control line height; a summary of several lines reads better tighter.
+        self.summary.value = f'<div style="line-height:1.45;margin:4px 0">{self.describe(result, values)}</div>'
         self.image.value = picture
         return result
 
