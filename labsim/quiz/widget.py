@@ -37,7 +37,7 @@ _CSS = """<style>
   height: 15px; border: 1.5px solid #767676; border-radius: 50%; background: #fff;}
 .labsim-quiz .labsim-single .labsim-option label input[type=checkbox]:checked {border-color: #1a73e8;
   background: radial-gradient(circle, #1a73e8 0 3.5px, #fff 4.5px);}
-.labsim-quiz .labsim-option code, .labsim-feedback code {background: rgba(127,127,127,.12); padding: 0 3px;
+.labsim-quiz code {background: rgba(127,127,127,.12); padding: 0 3px;
   border-radius: 3px; font-size: 92%;}
 .labsim-quiz a.labsim-review {color: var(--jp-content-link-color, #1a73e8); text-decoration: underline;}
 </style>"""
