@@ -205,8 +205,8 @@ def test_layer_rule_no_moto_no_physics():
         elif isinstance(node, ast.ImportFrom):
             imported.add(node.module or "")
     assert not any(m.startswith("moto") for m in imported), imported
-    # the read/write physics only through its public helpers (routing, latency)
-    assert {m for m in imported if m.startswith("labsim.streams")} <= {"labsim.streams.routing", "labsim.streams.latency"}
+    # the read/write physics only through its public latency model
+    assert {m for m in imported if m.startswith("labsim.streams")} <= {"labsim.streams.latency"}
 
 
 def test_docstring_examples_run():

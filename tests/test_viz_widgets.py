@@ -14,7 +14,7 @@ import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from labsim import Lab  # noqa: E402
-from labsim.streams.routing import even_hash_ranges  # noqa: E402
+from labsim.keyspace import even_hash_ranges  # noqa: E402
 from labsim.viz.consumers import ConsumerModeExplorer, consumer_mode_explorer  # noqa: E402
 from labsim.viz.kpl import KplExplorer, kpl_explorer  # noqa: E402
 from labsim.viz.plots.png import IMAGE_DPI  # noqa: E402

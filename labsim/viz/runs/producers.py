@@ -1,5 +1,5 @@
 """Producers under load: a short real PutRecords simulation, a keyed workload, sizing and request
-counting (layer 3: boto3, ``labsim.quotas`` and ``labsim.streams.routing`` only).
+counting (layer 3: boto3, ``labsim.quotas`` and ``labsim.keyspace`` only).
 
 Nothing here models Kinesis. ``simulate_producer`` creates a real stream in the running lab and
 sends real ``PutRecords`` requests, a few times per simulated second, then counts what the
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
 from labsim import quotas
-from labsim.streams.routing import shard_for_key
+from labsim.keyspace import shard_for_key
 
 __all__ = [
     "HOT_KEY",

@@ -1,7 +1,7 @@
 """Where partition keys land: the 128-bit hash-key space and the open shards' slices of it.
 
 Kinesis routes a record by MD5(partition key), read as a 128-bit unsigned integer, to the open
-shard whose ``HashKeyRange`` contains it (``labsim.streams.routing``). Positions here are given as
+shard whose ``HashKeyRange`` contains it (``labsim.keyspace``). Positions here are given as
 a fraction of the space (0 = hash key 0, 1 = 2**128 - 1) so pictures do not need 39-digit axes.
 
 >>> round(hash_fraction("user-42"), 4)
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from labsim.streams.routing import HASH_KEY_SPACE, _shard_entries, partition_key_hash, shard_for_key
+from labsim.keyspace import HASH_KEY_SPACE, partition_key_hash, shard_for_key, shard_ranges
 
 __all__ = ["HASH_KEY_SPACE", "hash_fraction", "describe_key", "open_ranges", "shard_label"]
 
@@ -41,7 +41,7 @@ def describe_key(shards: Any, partition_key: str) -> dict[str, Any]:
 def open_ranges(shards: Any) -> list[tuple[int, int, str]]:
     """(start, end, shard id) of the open shards, by start: from a ``list_shards`` /
     ``describe_stream`` response or its ``Shards`` list."""
-    entries = [(start, end, shard_id) for start, end, shard_id, is_open in _shard_entries(shards) if is_open]
+    entries = [(start, end, shard_id) for start, end, shard_id, is_open in shard_ranges(shards) if is_open]
     if not entries:
         raise ValueError("no open shards to draw: pass a list_shards/describe_stream response")
     return sorted(entries)
