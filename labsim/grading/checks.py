@@ -494,7 +494,7 @@ def check_same_in_another_process(fn: Callable[[Any], Any], inputs: Sequence[Any
     """
     __tracebackhide__ = True
     name = getattr(fn, "__name__", "")
-    here = [fn(x) for x in inputs]
+    here = [_learner_call(f"{what}({x!r})", fn, x) for x in inputs]
     try:
         source = _function_source(fn)
     except (OSError, TypeError) as exc:
