@@ -203,3 +203,24 @@ def test_warm_up_round_trip():
     assert "has 9 entries but 10" in scores["writes only nine readings"].errors["test_write"]
     assert scores["writes only nine readings"].as_dict()["total"] == 8
 
+
+
+def test_visible_test_cells_end_without_a_value_nbgrader_would_read_as_a_score():
+    """nbgrader reads a graded cell's last output value as its score: a test cell that ends with a bare call
+    returning something (a list, a number) makes `nbgrader validate` warn and may change the grade."""
+    import ast
+
+    for path in _notebooks(EXERCISES):
+        for cell in nbformat.read(path, as_version=4).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type != "code" or not meta.get("grade"):
+                continue
+            tree = ast.parse(cell.source)
+            last = tree.body[-1] if tree.body else None
+            if isinstance(last, ast.Expr):
+                call = last.value
+                name = getattr(getattr(call, "func", None), "id", "")
+                assert isinstance(call, ast.Call) and name.startswith("check_"), (
+                    f"{path.name}: cell {meta['grade_id']} ends with `{ast.unparse(last)}`, whose value nbgrader "
+                    "would read as a score: assign it (`_ = ...`) or end with a check_* call, which returns None."
+                )
