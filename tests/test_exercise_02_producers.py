@@ -65,6 +65,14 @@ def test_resilient_producer_round_trip():
             {"backoff": lambda s: s.replace("random.uniform(0, min(cap, base * 2 ** attempt))",
                                             "min(cap, random.uniform(0, base * 2 ** attempt))")},
             loses=["test_backoff"]),
+        # A zero wait once made the grader divide by zero; now it says what it saw.
+        "back-off of zero": Wrong(
+            {"backoff": lambda s: s.replace("return random.uniform(0, min(cap, base * 2 ** attempt))", "return 0.0")},
+            loses=["test_backoff", "test_burst", "test_waits"]),
+        # The Recorder sees no call: the grader once crashed on max() of an empty sequence.
+        "sends through the global client": Wrong(
+            {"send_all": lambda s: s.replace("response = client.put_records(", "response = kinesis.put_records(")},
+            loses=["test_waits", "test_reports"]),
         # A constant (if jittered) wait is too short to drain a burst five times the limit.
         "back-off that does not grow": Wrong(
             {"backoff": lambda s: s.replace("min(cap, base * 2 ** attempt)", "base")},
@@ -72,6 +80,7 @@ def test_resilient_producer_round_trip():
     })
     assert scores["solution"].max_total == 10
     assert "exactly cap" in scores["jitter lost at the cap"].errors["test_backoff"]
+    assert "use `client`, not `kinesis`" in scores["sends through the global client"].errors["test_reports"]
     for label, score in scores.items():  # every failure is explained in words, never a Python crash
         assert label == "untouched" or all(e.startswith("AssertionError") for e in score.errors.values()), (label, score.errors)
 
