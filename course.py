@@ -86,7 +86,8 @@ def start(args: list[str]) -> int:
 def test(args: list[str]) -> int:
     python = ensure_venv()
     ensure_installed(python, "test")
-    workers = [] if any(a.startswith("-n") for a in args) else ["-n", "auto"]
+    # loadgroup: tests marked xdist_group (the class hub's) share one worker and so one hub.
+    workers = [] if any(a.startswith("-n") for a in args) else ["-n", "auto", "--dist", "loadgroup"]
     return subprocess.call([str(python), "-m", "pytest", *workers, *args], cwd=ROOT)
 
 

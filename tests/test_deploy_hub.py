@@ -45,7 +45,8 @@ SOLUTION = ROOT / "solutions" / ASSIGNMENT / NOTEBOOK
 EXCHANGE_COURSE = "kinesis-by-experiment"
 START_TIMEOUT = 240  # seconds for the hub or a lab to come up on a busy 2-core machine
 
-pytestmark = [pytest.mark.hub, pytest.mark.slow]
+# One worker runs all three tests, so they share one hub (course.py passes --dist loadgroup).
+pytestmark = [pytest.mark.hub, pytest.mark.slow, pytest.mark.xdist_group("class-hub")]
 
 
 # --- helpers: the machine -----------------------------------------------------------------------------
