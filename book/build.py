@@ -184,17 +184,20 @@ def build(out: Path, *, quiet: bool = False) -> Path:
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
     with tempfile.TemporaryDirectory(prefix="labsim-site-home-") as home:
         # The quizzes record answers in a history file: keep the builder's own history out of it.
-        saved = os.environ.get("LABSIM_HOME")
-        os.environ["LABSIM_HOME"] = home
+        # Plots must reach the page: the inline backend, whatever MPLBACKEND the caller has set.
+        kernel_env = {"LABSIM_HOME": home, "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+        saved = {name: os.environ.get(name) for name in kernel_env}
+        os.environ.update(kernel_env)
         try:
             for lesson in lessons():
                 seconds = execute_lesson(lesson, src / "lessons" / lesson.name)
                 say(f"executed {lesson.relative_to(ROOT)} in {seconds:.1f} s")
         finally:
-            if saved is None:
-                os.environ.pop("LABSIM_HOME", None)
-            else:
-                os.environ["LABSIM_HOME"] = saved
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
     if out.exists():
         shutil.rmtree(out)
     jupyter_book = [sys.executable, "-c", "import sys; from jupyter_book.cli.main import main; sys.exit(main())"]

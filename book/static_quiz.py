@@ -19,14 +19,19 @@ def _md(text: str) -> str:
     return _markdown.render(text.strip())
 
 
+def _md_inline(text: str) -> str:
+    """One option or explanation, on the line of its letter."""
+    return _markdown.renderInline(" ".join(text.split()))
+
+
 def to_html(title: str, questions) -> str:
     parts = [f'<div class="static-quiz"><p><strong>{html.escape(title)}</strong> '
              f"({len(questions)} questions; run the lesson in JupyterLab to check your own answers)</p>"]
     for number, q in enumerate(questions, 1):
-        options = "".join(f"<li><strong>{letter})</strong> {_md(o.text)}</li>" for letter, o in zip(LETTERS, q.options))
+        options = "".join(f"<li><strong>{letter})</strong> {_md_inline(o.text)}</li>" for letter, o in zip(LETTERS, q.options))
         right = ", ".join(letter for letter, o in zip(LETTERS, q.options) if o.correct)
         why = "".join(
-            f"<li><strong>{letter})</strong> {'right' if o.correct else 'wrong'}: {_md(o.explanation)}</li>"
+            f"<li><strong>{letter})</strong> {'right' if o.correct else 'wrong'}: {_md_inline(o.explanation)}</li>"
             for letter, o in zip(LETTERS, q.options)
         )
         parts.append(
