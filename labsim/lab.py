@@ -31,13 +31,16 @@ from typing import Any, Callable, Protocol
 
 import boto3
 
-from . import _moto
+from . import _moto, jitter
 from .clock import Clock, make_clock, real_sleep
+from .context import LabContext
+from .faults import Faults
 from .safety import FAKE_ACCESS_KEY, FAKE_SECRET_KEY, guard
 from .transport import router
+from .validation import ModelGuard
 
 DEFAULT_REGION = "us-east-1"
-DEFAULT_ACCOUNT_ID = "123456789012"  # moto's default account: every backend uses it
+DEFAULT_ACCOUNT_ID = _moto.DEFAULT_ACCOUNT_ID
 
 
 class LabError(RuntimeError):
@@ -45,7 +48,7 @@ class LabError(RuntimeError):
 
 
 class Physics(Protocol):
-    """What a layer-1 service module gives the lab. Registered with ``register_physics``."""
+    """What a layer-1 service module gives the lab; listed by name in ``labsim.PHYSICS``."""
 
     name: str
 
@@ -54,24 +57,16 @@ class Physics(Protocol):
     def stop(self, lab: "Lab") -> None: ...
 
 
-_physics_factories: list[Callable[[], Physics]] = []
 _active: "Lab | None" = None
 _active_lock = threading.Lock()
 
 
-def register_physics(factory: Callable[[], Physics]) -> Callable[[], Physics]:
-    """Layer-1 modules call this at import; each lab builds a fresh instance on start."""
-    if factory not in _physics_factories:
-        _physics_factories.append(factory)
-    return factory
-
-
-def _load_physics() -> None:
-    # The package facade lists the layer-1 modules; importing them registers their physics here.
-    # (Lab sits in layer 0 and names no layer-1 module itself.)
+def _physics_classes() -> list[Callable[[], Physics]]:
+    # The package facade lists the layer-1 physics by name (``labsim.PHYSICS``); Lab sits in layer 0
+    # and names no layer-1 module itself. Importing a physics module has no side effect.
     import labsim
 
-    labsim.load_physics()
+    return labsim.physics_classes()
 
 
 def current_lab() -> "Lab | None":
@@ -104,9 +99,14 @@ class Lab:
         self._clock_arg = clock
         self._start_time = start_time
         self.clock: Clock = make_clock(clock, start_time)
+        #: What this lab hands to every service it runs (clock, account, Region, seed).
+        self.context = LabContext(self.clock, self.account_id, self.region, seed)
+        #: Opt-in fault injection (``lab.faults.inject("PutRecords", "InternalFailure", rate=0.1)``).
+        self.faults = self.context.faults = Faults(self.context)
         self.physics: dict[str, Physics] = {}
         self.running = False
         self._saved_sleep: Any = None
+        self._undo_guards: list[Callable[[], None]] = []
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> "Lab":
@@ -120,19 +120,25 @@ class Lab:
                     "`labsim.Lab.stop_running()` if you lost the variable), then start this one."
                 )
             _moto.check_version()
-            _load_physics()
+            physics_classes = _physics_classes()
             if self.clock.failures or getattr(self.clock, "_stop", None) is not None and self.clock._stop.is_set():
                 self.clock = make_clock(self._clock_arg, self._start_time)
             self.clock.adopt_thread()
+            self.context = LabContext(self.clock, self.account_id, self.region, self.seed)
+            self.faults = self.context.faults = Faults(self.context)
             try:
                 guard.install(self.region)
                 _moto.start(self.seed)
                 _moto.patch_time(self.clock.now)
                 self._patch_sleep()
+                jitter.install(self.context.rng("retry-jitter"))
+                router.default_region = self.region
+                router.seed_request_ids(self.context.rng("request-ids"))
+                self._undo_guards = [router.add_guard(ModelGuard(), "model"), router.add_guard(self.faults, "faults")]
                 router.active = True
                 _active = self
                 self.running = True
-                for factory in _physics_factories:
+                for factory in physics_classes:
                     physics = factory()
                     self.physics[physics.name] = physics
                     physics.start(self)
@@ -157,7 +163,10 @@ class Lab:
                 errors.append(exc)
         self.physics.clear()
         router.active = False
-        router.clear()
+        while self._undo_guards:
+            self._undo_guards.pop()()
+        router.reset()
+        jitter.remove()
         self._unpatch_sleep()
         _moto.unpatch_time()
         _moto.stop()

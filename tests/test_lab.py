@@ -166,7 +166,7 @@ def test_nothing_is_left_patched_after_stop():
     assert moto.core.utils.utcnow is utcnow_before
     from labsim.transport import router
 
-    assert router.active is False and router.fast == {}
+    assert router.active is False and router.handlers == {} and router.guards == []
 
 
 def test_lab_client_refuses_endpoint_url_and_needs_a_running_lab():
