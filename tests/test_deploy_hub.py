@@ -204,6 +204,12 @@ def class_hub():
         for user, group in [(instructor, groups["instructors"]), *[(s, groups["students"]) for s in students]]:
             _run("useradd", "--create-home", "--base-dir", str(base / "home"), "--gid", group, "--shell", "/bin/bash", user)
             created_users.append(user)
+        outsider = f"{tag}-out"  # a local account in neither of the class's groups
+        _run("useradd", "--create-home", "--base-dir", str(base / "home"), outsider)
+        created_users.append(outsider)
+        passwords = {user: secrets.token_urlsafe(12) for user in created_users}
+        subprocess.run(["chpasswd"], input="".join(f"{u}:{pw}\n" for u, pw in passwords.items()),
+                       check=True, capture_output=True, text=True)
         (base / "home").chmod(0o755)
         grants.traverse(ROOT)
         grants.traverse(Path(sys.prefix).resolve())
@@ -239,7 +245,7 @@ def class_hub():
         hub.api("POST", "/users", json={"usernames": [instructor, *students]})
         hub.start_labs([instructor, *students])
         yield {"hub": hub, "instructor": instructor, "students": students, "base": base, "prefix": prefix,
-               "ports": (port, api_port, hub_port)}
+               "ports": (port, api_port, hub_port), "outsider": outsider, "passwords": passwords}
     finally:
         leftovers = []
         if process is not None:
@@ -332,8 +338,9 @@ def refused(action):
         return True
     return False
 home = Path.home()
-others = {p.name: refused(lambda p=p: os.listdir(p)) for p in home.parent.iterdir() if p != home}
-written = {p.name: refused(lambda p=p: (p / "planted.txt").write_text("x")) for p in home.parent.iterdir() if p != home}
+neighbours = [home.parent / name for name in CLASS if home.parent / name != home]
+others = {p.name: refused(lambda p=p: os.listdir(p)) for p in neighbours}
+written = {p.name: refused(lambda p=p: (p / "planted.txt").write_text("x")) for p in neighbours}
 print(json.dumps({"user": pwd.getpwuid(os.getuid()).pw_name, "home": str(home),
                   "others_refused": others, "writes_refused": written,
                   "solutions_refused": refused(lambda: os.listdir(PREFIX + "/instructor")),
@@ -345,7 +352,8 @@ def test_learners_cannot_see_or_touch_each_others_labs(class_hub):
     hub, base, prefix = class_hub["hub"], class_hub["base"], class_hub["prefix"]
     inbound = base / "exchange" / EXCHANGE_COURSE / "inbound"
     for student in class_hub["students"]:
-        probe = f"PREFIX = {str(prefix)!r}\nINBOUND = {str(inbound)!r}\n" + ISOLATION_PROBE
+        everyone = [class_hub["instructor"], *class_hub["students"]]
+        probe = f"PREFIX = {str(prefix)!r}\nINBOUND = {str(inbound)!r}\nCLASS = {everyone!r}\n" + ISOLATION_PROBE
         report = json.loads(hub.execute(student, probe).strip().splitlines()[-1])
         assert report["user"] == student, "each lab runs as its owner's account"
         others = (set(class_hub["students"]) | {class_hub["instructor"]}) - {student}
@@ -386,3 +394,22 @@ def test_the_hub_and_its_proxy_listen_on_the_loopback_address_only(class_hub):
     listening = _listening_tcp4()
     for port in class_hub["ports"]:  # the proxy's public and API ports, the hub's own
         assert listening.get(port) == "127.0.0.1", f"port {port} listens on {listening.get(port)}"
+
+
+def _log_in(url: str, user: str, password: str) -> int:
+    """Log in through the hub's own login form (PAM checks the Unix password); the response's status."""
+    import requests
+
+    with requests.Session() as browser:
+        browser.get(f"{url}/hub/login", timeout=30)
+        form = {"username": user, "password": password, "_xsrf": browser.cookies.get("_xsrf", "")}
+        return browser.post(f"{url}/hub/login", data=form, allow_redirects=False, timeout=60).status_code
+
+
+def test_the_class_logs_in_with_unix_passwords_and_nobody_else_does(class_hub):
+    url, passwords = class_hub["hub"].url, class_hub["passwords"]
+    for user in (class_hub["instructor"], class_hub["students"][0]):
+        assert _log_in(url, user, passwords[user]) == 302, f"{user} could not log in with their password"
+    assert _log_in(url, class_hub["students"][1], "not-the-password") == 403
+    outsider = class_hub["outsider"]
+    assert _log_in(url, outsider, passwords[outsider]) == 403, "an account outside the class's groups got in"
