@@ -86,8 +86,7 @@ def start(args: list[str]) -> int:
 def test(args: list[str]) -> int:
     python = ensure_venv()
     ensure_installed(python, "test")
-    # loadgroup: tests marked xdist_group (the class hub's) share one worker and so one hub.
-    workers = [] if any(a.startswith("-n") for a in args) else ["-n", "auto", "--dist", "loadgroup"]
+    workers = [] if any(a.startswith("-n") for a in args) else ["-n", "auto"]
     return subprocess.call([str(python), "-m", "pytest", *workers, *args], cwd=ROOT)
 
 
