@@ -1,7 +1,7 @@
 """A class on a real JupyterHub: one instructor, three learners, nbgrader's exchange between them.
 
 The test installs the course the way deploy/install.py does for a class (into a scratch prefix, reusing
-this checkout's environment), creates four local Unix accounts and two groups, starts JupyterHub and its
+this checkout's environment), creates four local Unix accounts (and a fifth outside the class) and two groups, starts JupyterHub and its
 proxy on 127.0.0.1 (free ports), and drives nbgrader's whole flow through each user's own lab:
 
 - the instructor (in a kernel of their lab) generates and releases 00-warm-up;
@@ -9,8 +9,12 @@ proxy on 127.0.0.1 (free ports), and drives nbgrader's whole flow through each u
   Jupyter's contents API, and submits: the solution, the untouched exercise, a typical wrong answer;
 - the instructor collects, autogrades and exports; grades.csv says 10, 0 and 8.
 
-Then it checks that the labs are isolated, and stops the hub (which stops the labs and the proxy),
-deletes the accounts and restores everything it changed.
+It also checks that the hub and its proxy listen on 127.0.0.1 only, that the class logs in through the
+hub's login form with Unix passwords (PAM) while a wrong password and an account outside the class's
+groups are refused, and that the labs are isolated (each runs as its owner, homes are private, learners
+can neither read the solutions nor list the submissions). Then it stops the hub (which stops the labs
+and the proxy), checks that no process of the class's accounts is left, deletes the accounts and groups
+and takes back every permission it granted.
 
 It needs root (it creates Unix accounts, and the hub runs each lab as its owner). On a laptop,
 deselect it: `python3 course.py test -m "not hub"`. CI runs it.
@@ -210,6 +214,7 @@ def class_hub():
         subprocess.run(["chpasswd"], input="".join(f"{u}:{pw}\n" for u, pw in passwords.items()),
                        check=True, capture_output=True, text=True)
         (base / "home").chmod(0o755)
+        grants.traverse(base)  # $TMPDIR may be private
         grants.traverse(ROOT)
         grants.traverse(Path(sys.prefix).resolve())
 
@@ -321,6 +326,10 @@ def _check_release_fetch_submit_collect_autograde_export(class_hub):
                           'print(open(os.path.join(COURSE, "grades.csv")).read())\n')
     rows = {row["student_id"]: row for row in csv.DictReader(io.StringIO(printed))}
     assert set(rows) == {right, untouched, wrong}, printed
+    points = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"]
+              for c in nbformat.read(SOLUTION, as_version=4).cells if c.metadata.get("nbgrader", {}).get("grade")}
+    assert sum(points.values()) == 10 and points["test_write"] == 2
+    # Nine readings of ten fail test_write alone: exactly its 2 points lost, 8 of 10.
     assert {s: float(rows[s]["score"]) for s in rows} == {right: 10.0, untouched: 0.0, wrong: 8.0}
     assert {float(r["max_score"]) for r in rows.values()} == {10.0}
 
