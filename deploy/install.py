@@ -85,7 +85,8 @@ def install_environment(prefix: Path, python: str | None) -> None:
         venv.symlink_to(existing, target_is_directory=True)
         return
     if not (venv / "bin" / "python").exists():
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        if subprocess.run([sys.executable, "-m", "venv", str(venv)]).returncode != 0:
+            fail(f"could not create {venv}; on Debian/Ubuntu install venv first: apt-get install python3-venv")
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
     subprocess.run([*pip, "--upgrade", "pip"], check=True)
     subprocess.run([*pip, f"{ROOT}[hub]"], check=True)  # not editable: the checkout may go away
