@@ -6,7 +6,7 @@ Layers (dependencies point down only; tests/test_layers.py also forbids import c
   1 service physics  labsim.streams, labsim.firehose, ...   (moto backends, server side)
   0 lab              labsim.lab, labsim.context, labsim.clock, labsim.quotas, labsim.safety,
                      labsim.transport, labsim.validation, labsim.errors, labsim.pagetokens,
-                     labsim.jitter
+                     labsim.jitter, labsim.scheduling, labsim.tokenbucket
 
 How a request flows (labsim.transport):
   boto3 call -> botocore before-send -> Router

@@ -194,12 +194,11 @@ KPL_METRICS_UPLOAD_DELAY_MS = Quota(60_000, "ms between metrics uploads (1-60,00
 KPL_AGGREGATION_OVERHEAD_BYTES = Quota(20, "bytes per aggregated record (4 magic + 16 MD5)", "KPL: aggregation-format.md; kinesis_record.h")
 KPL_LIMITER_RECORDS_CAPACITY = Quota(1000, "records the per-shard token bucket holds", "KPL: aws/kinesis/core/limiter.h")
 KPL_LIMITER_BYTES_CAPACITY = Quota(
-    10 * MiB, "bytes the per-shard token bucket holds", "KPL: aws/kinesis/core/limiter.h (kinesis-facts 4.4)",
-    then=1 * MiB, changed="KPL 1.x (0.x limiter.h held 1 MiB)",
+    1 * MiB, "bytes the per-shard token bucket holds (kBytesPerSecLimit = 1024 * 1024)",
+    "KPL: aws/kinesis/core/limiter.h, aws/utils/token_bucket.h add_token_stream(max, rate) (kinesis-facts 4.4)",
 )
 KPL_LIMITER_DRAIN_MS = Quota(25, "ms between limiter drains", "KPL: aws/kinesis/core/limiter.h")
 KPL_COLLECTOR_SHARD_FLUSH_BYTES = Quota(256 * KiB, "bytes buffered for one shard that make the collector send", "KPL: aws/kinesis/core/collector.h")
-KPL_REDUCER_MIN_BUFFER_MS = Quota(50, "ms a buffer waits at least after its last add before a timed flush", "KPL: aws/kinesis/core/reducer.h kMinBufferTime")
 
 
 def all_quotas() -> dict[str, Any]:

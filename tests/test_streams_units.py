@@ -9,7 +9,8 @@ from labsim import quotas
 from labsim.clock import VirtualClock
 from labsim.keyspace import MAX_HASH_KEY
 from labsim.streams.errors import InvalidArgumentError
-from labsim.streams.iterators import ExpiredIteratorError, IteratorCodec
+from labsim.streams.errors import ExpiredIteratorError
+from labsim.streams.iterators import IteratorCodec
 from labsim.streams.metrics import MetricsAggregator
 from labsim.streams.model import Stream
 from labsim.streams.reads import ShardReadBudget, read_shard

@@ -79,6 +79,14 @@ class InternalFailureError(KinesisError):
     code = 500
 
 
+class ExpiredIteratorError(KinesisError):
+    error_type_default = "ExpiredIteratorException"
+
+
+class ExpiredNextTokenError(KinesisError):
+    error_type_default = "ExpiredNextTokenException"
+
+
 class SerializationError(KinesisError):
     error_type_default = "SerializationException"
 

@@ -48,16 +48,12 @@ from typing import Any, NamedTuple
 
 from labsim import quotas
 
-from .errors import InvalidArgumentError, KinesisError, validation_errors
+from .errors import ExpiredIteratorError, InvalidArgumentError, validation_errors
 from .model import SEQUENCE_NUMBER_DIGITS, Shard, Stream, normalize_sequence_number, shard_id_for
 
 ITERATOR_TYPES = ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP")
 
 _MAC_BYTES = 16
-
-
-class ExpiredIteratorError(KinesisError):
-    error_type_default = "ExpiredIteratorException"
 
 
 class IteratorState(NamedTuple):

@@ -60,10 +60,6 @@ SHARD_FILTER_TYPES = ("AFTER_SHARD_ID", "AT_TRIM_HORIZON", "FROM_TRIM_HORIZON", 
 _DAY = 24 * 3600.0
 
 
-class ExpiredNextTokenError(E.KinesisError):
-    error_type_default = "ExpiredNextTokenException"
-
-
 def _not_eligible(shard: Shard, stream: Stream, account_id: str) -> E.InvalidArgumentError:
     return E.InvalidArgumentError(
         f"Shard {shard.shard_id} in stream {stream.name} under account {account_id} has already been merged "
@@ -234,7 +230,7 @@ class Resharding:
                 raise E.InvalidArgumentError("NextToken cannot be provided together with ExclusiveStartShardId or ShardFilter.")
             state = self._tokens.decode(next_token, E.InvalidArgumentError)
             if now - state["t"] > quotas.LIST_SHARDS_NEXT_TOKEN_LIFETIME_SECONDS:
-                raise ExpiredNextTokenError(
+                raise E.ExpiredNextTokenError(
                     f"The NextToken has expired: it was issued at {_iso(state['t'])} and is valid for "
                     f"{int(quotas.LIST_SHARDS_NEXT_TOKEN_LIFETIME_SECONDS)} seconds. Please request a new list."
                 )
