@@ -228,6 +228,7 @@ KCL_LEADER_LOCK_HEARTBEAT_MILLIS = Quota(30_000, "ms between the leader's lock h
 KCL_LEASE_TABLE_INITIAL_CAPACITY = Quota(
     10, "RCU and WCU of a PROVISIONED lease table the KCL creates", "KCL: leases/LeaseManagementConfig.java; kinesis-facts 5.2",
 )
+KCL_METRICS_BUFFER_TIME_MILLIS = Quota(10_000, "ms the KCL buffers metrics before PutMetricData", "KCL: metrics/MetricsConfig.java")
 # DynamoDB provisioned capacity (the lease table's physics). DDB-DG = the DynamoDB developer guide.
 DYNAMODB_WRITE_UNIT_BYTES = Quota(1024, "bytes of item one write capacity unit writes", "DDB-DG provisioned-capacity-mode (read/write capacity units)")
 DYNAMODB_READ_UNIT_BYTES = Quota(4096, "bytes of item one read capacity unit reads strongly consistently (eventually: twice)", "DDB-DG provisioned-capacity-mode (read/write capacity units)")
