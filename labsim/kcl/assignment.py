@@ -62,7 +62,7 @@ def assignment_moves(leases: Iterable[Lease], active_workers: list[str], *, expi
     1. Leases with no owner, an expired one, or an owner that is no longer active go to the active
        worker with the least load.
     2. Then, while the most loaded worker is more than ``threshold_pct`` above the average, one of its
-       leases moves to the least loaded worker if that narrows the gap (a rebalance, done by graceful
+       leases moves to the least loaded worker if it moves at most half the gap (a rebalance, done by graceful
        handoff). Load is lease throughput (the lab has no CPU to measure; 3.x falls back to
        throughput), or the lease count when no throughput is known yet. ``dampening_pct`` caps the
        throughput moved per step at that share of the excess.
@@ -101,7 +101,8 @@ def assignment_moves(leases: Iterable[Lease], active_workers: list[str], *, expi
         if load[most] <= average * (1 + threshold_pct / 100) or gap <= 0:
             break
         budget = (load[most] - average) * dampening_pct / 100 if use_tp else gap
-        candidates = [lease for lease in held[most] if lease.key not in moved and weight(lease) < gap]
+        # a move must not turn the receiver into the new most loaded worker (no ping-pong between runs)
+        candidates = [lease for lease in held[most] if lease.key not in moved and 0 < weight(lease) <= gap / 2]
         if not candidates:
             break
         fitting = [lease for lease in candidates if weight(lease) <= budget]

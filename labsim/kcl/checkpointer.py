@@ -63,7 +63,7 @@ class Checkpointer:
                     f"({consumer.lease.checkpoint}, {consumer.lease.sub}) and the last record delivered {self.largest}",
                 )
         try:
-            ok = consumer.worker.table.checkpoint(consumer.lease, consumer.worker.worker_id, target[0], target[1])
+            ok = self._write(target)
         except LeaseTableThrottled:
             raise CheckpointError("ThrottlingException", "the lease table refused the write "
                                   "(ProvisionedThroughputExceededException): try again later") from None
@@ -73,6 +73,20 @@ class Checkpointer:
             self.closed = True
             raise CheckpointError("ShutdownException", f"the lease of {consumer.shard_id} was taken by another worker")
         consumer.worker.record_checkpoint(consumer.shard_id, target)
+
+    def _write(self, target: tuple[str, int]) -> bool:
+        """Conditional on the lease counter; if the counter moved but the lease is still ours to
+        checkpoint (the leader re-assigned it, or a graceful handoff gave us ``checkpointOwner``),
+        adopt the new counter and write once more."""
+        worker, lease = self.consumer.worker, self.consumer.lease
+        if worker.table.checkpoint(lease, worker.worker_id, target[0], target[1]):
+            return True
+        fresh = worker.table.get(lease.key)
+        me = worker.worker_id
+        if fresh is None or not (fresh.checkpoint_owner == me or (fresh.owner == me and fresh.checkpoint_owner is None)):
+            return False
+        lease.counter = fresh.counter
+        return worker.table.checkpoint(lease, me, target[0], target[1])
 
     def __repr__(self) -> str:
         return f"<Checkpointer {self.consumer.shard_id} last delivered {self.largest}>"

@@ -245,6 +245,9 @@ class LeaseTable:
             "lastUpdateTime": {"N": f"{now:.3f}"}, "throughputKBps": {"N": f"{throughput_kbps:.3f}"},
         })
 
+    def remove_worker(self, worker_id: str) -> None:
+        self._call("delete_item", Key={"leaseKey": {"S": worker_id}})
+
     def worker_reports(self, items: list[dict[str, Any]]) -> dict[str, float]:
         """{worker id: last update time} from scanned items."""
         return {i["leaseKey"]["S"]: float(i["lastUpdateTime"]["N"])

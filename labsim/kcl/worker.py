@@ -103,6 +103,8 @@ class Worker:
         self.lock_seen: tuple[str, float] | None = None
         self.lock_version = 0
         self._leader = False
+        self._synced = False
+        self._sync_task: Any = None
         self.tasks: list[Any] = []
         self.events: list[tuple[float, str, str, str]] = []  # (time, worker, shard, what)
         self.failures: list[ProcessorFailure] = []
@@ -135,8 +137,11 @@ class Worker:
         cfg = self.config
         self.table.ensure(cfg.lease_table_billing_mode, cfg.initial_lease_table_read_capacity,
                           cfg.initial_lease_table_write_capacity)
-        self._guard(self.sync_shards)
         every = self._every
+        self._synced = False
+        self._sync_task = self.scheduler.call_every(1.0, lambda: self._guard(self._initial_sync),
+                                                    name=f"kcl {self.worker_id[:8]} initial-sync", first=0)
+        self.tasks.append(self._sync_task)
         every(cfg.renewal_interval, self.renew_leases, "renew")
         if cfg.compatible_with_2x:
             every(cfg.taker_interval, self.take_leases, "take", first=0)
@@ -166,6 +171,10 @@ class Worker:
             self._guard(lambda: self.table.release(lease, self.worker_id))
         self.consumers.clear()
         self.held.clear()
+        if not self.config.compatible_with_2x:
+            # lab's choice: a worker that leaves cleanly withdraws its metrics, so the leader stops
+            # counting it as active at once instead of after two missed reports
+            self._guard(lambda: self.table.remove_worker(self.worker_id))
         if self._leader:
             self._guard(lambda: self.table.release_lock(self.worker_id))
             self._leader = False
@@ -181,6 +190,7 @@ class Worker:
             consumer.crash()
             self._event(key, "crash")
         self.consumers.clear()
+        self.held.clear()
         self.state = CRASHED
         self._event("", "crashed")
 
@@ -223,7 +233,7 @@ class Worker:
     def _hold(self, lease: Lease) -> None:
         self.held[lease.key] = lease
         self.last_renewed[lease.key] = self.now()
-        self.throughput.setdefault(lease.key, 0.0)
+        self.throughput[lease.key] = lease.throughput_kbps  # the EMA goes on from what the last owner measured
         self.metrics["TakenLeases"] += 1
         self._pending_metrics["TakenLeases"] += 1
         self._event(lease.key, "holds")
@@ -442,6 +452,12 @@ class Worker:
             if shard["ShardId"] in existing or not is_open(shard) or ancestor_unfinished(shard["ShardId"]):
                 continue
             self.table.create(lease_for(shard, "TRIM_HORIZON" if parents(shard) else initial))
+
+    def _initial_sync(self) -> None:
+        """Retried every second until the lease table accepts it (it may be throttled)."""
+        self.sync_shards()
+        self._synced = True
+        self._sync_task.cancel()
 
     def periodic_shard_sync(self) -> None:
         if self.is_leader:
