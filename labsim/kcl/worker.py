@@ -29,6 +29,7 @@ import math
 import traceback
 import uuid
 import warnings
+import weakref
 from collections import Counter
 from typing import Any, Callable
 
@@ -64,7 +65,8 @@ class ProcessorFailure:
         return f"<ProcessorFailure t={self.at:.1f} {self.shard_id} {self.action}: {self.error!r}>"
 
 
-_worker_numbers: Counter = Counter()
+#: per lab, how many default worker ids each application has drawn (a new lab starts again at 1)
+_worker_numbers: "weakref.WeakKeyDictionary[Any, Counter]" = weakref.WeakKeyDictionary()
 
 
 class Worker:
@@ -115,8 +117,9 @@ class Worker:
     def _default_id(self, lab: Any) -> str:
         if lab is None:
             return str(uuid.uuid4())
-        _worker_numbers[(id(lab), self.application_name)] += 1
-        rng = lab.context.rng(f"kcl-worker-id:{self.application_name}:{_worker_numbers[(id(lab), self.application_name)]}")
+        numbers = _worker_numbers.setdefault(lab, Counter())
+        numbers[self.application_name] += 1
+        rng = lab.context.rng(f"kcl-worker-id:{self.application_name}:{numbers[self.application_name]}")
         return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
     def __repr__(self) -> str:
