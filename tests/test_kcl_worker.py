@@ -150,7 +150,7 @@ def test_every_record_reaches_one_processor_gap_free_and_in_order(lab):
 
 def test_two_workers_balance_two_and_two_then_stay(lab):
     kinesis = _stream(lab)
-    _, producer = _producer(lab, kinesis, per_second=80)
+    _, producer = _producer(lab, kinesis, per_second=40)
     log = Log()
     w1 = Worker("orders-app", "orders", log.factory(), worker_id="w1", config=TRIM).start()
     lab.clock.advance(30)
@@ -159,7 +159,7 @@ def test_two_workers_balance_two_and_two_then_stay(lab):
     lab.clock.advance(3 * 20 + 10)  # a few assignment rounds (every 2 x failover time)
     assert (len(w1.leases()), len(w2.leases())) == (2, 2)
     moves = sum(1 for e in w1.events + w2.events if e[3] == "handed off")
-    lab.clock.advance(120)
+    lab.clock.advance(80)
     assert (len(w1.leases()), len(w2.leases())) == (2, 2)
     assert sum(1 for e in w1.events + w2.events if e[3] == "handed off") == moves  # stable
     assert _owners(lab) == {"w1": 2, "w2": 2}
