@@ -490,7 +490,22 @@ def test_runs_are_deterministic():
     assert run() == run()
 
 
+def test_a_processor_that_cannot_be_built_is_reported(lab):
+    _stream(lab, shards=1)
+
+    class NeedsArgument(Log().factory()):
+        def __init__(self, ledger):
+            self.ledger = ledger
+
+    worker = Worker("orders-app", "orders", NeedsArgument, worker_id="w1", config=TRIM).start()
+    with pytest.warns(KclWarning, match="create processor: TypeError"):
+        lab.clock.advance(2)
+    assert worker.failures[0].action == "create processor"
+
+
 def test_bad_arguments_are_refused_clearly(lab):
+    with pytest.raises(ValueError, match="stream 'nope' does not exist"):
+        Worker("app", "nope", Log().factory()).start()
     with pytest.raises(TypeError, match="processor_factory must be callable"):
         Worker("app", "s", None)
     with pytest.raises(ValueError, match="application_name"):

@@ -78,7 +78,13 @@ class ShardConsumer:
 
     def _initialize(self) -> None:
         lease = self.lease
-        self.processor = adapt(self.worker.processor_factory())
+        try:
+            self.processor = adapt(self.worker.processor_factory())
+        except Exception as exc:  # the daemon could not start the processor: the shard waits, reported
+            self.state = DONE
+            self.stuck = f"processor_factory() raised {type(exc).__name__}: {exc}"
+            self.worker.report_problem(self, "create processor", exc)
+            return
         self.checkpointer = Checkpointer(self)
         self.floor = position(lease.checkpoint, lease.sub)
         self.state = PROCESSING

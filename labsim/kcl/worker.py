@@ -136,6 +136,13 @@ class Worker:
     def start(self) -> "Worker":
         if self.state != CREATED:
             raise RuntimeError(f"worker {self.worker_id} is {self.state}: a worker starts once; make a new Worker")
+        try:
+            self.kinesis.describe_stream_summary(StreamName=self.stream_name)
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                raise ValueError(f"stream {self.stream_name!r} does not exist in this account and Region: create it "
+                                 "(kinesis.create_stream) before starting a worker on it") from None
+            raise
         self.state = INITIALIZING
         cfg = self.config
         self.table.ensure(cfg.lease_table_billing_mode, cfg.initial_lease_table_read_capacity,
