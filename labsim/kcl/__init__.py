@@ -31,6 +31,24 @@ graceful handoff, parents before children, KPL de-aggregation and checkpoints (k
 [b'order-0', b'order-1', b'order-2', b'order-3', b'order-4', b'order-5']
 >>> sorted((i["leaseKey"]["S"], i["leaseOwner"]["S"]) for i in items if i["entityType"]["S"] == "LEASE")
 [('shardId-000000000000', 'w1'), ('shardId-000000000001', 'w1')]
+
+Where to look:
+
+==============================  ================================================================
+``labsim.kcl.worker``           ``Worker``: its tasks and their periods (module docstring), start,
+                                ``shutdown()`` (graceful), ``crash()``, ``events``, ``failures``
+``labsim.kcl.config``           ``KclConfig``: settings, KCL 3.x defaults, ``load_properties``
+``labsim.kcl.lease_table``      the DynamoDB lease table: items, GSI, conditional writes
+``labsim.kcl.assignment``       the 3.x leader's assignment and the 2.x taker, as pure functions
+``labsim.kcl.shard_consumer``   one shard: parents first, GetRecords, de-aggregation, shard end
+``labsim.kcl.checkpointer``     ``checkpoint()`` and its errors (``CheckpointError.value``)
+``labsim.kcl.messages``         kclpy's input classes; ``labsim.kcl.processor`` its base classes
+``labsim.kcl.simtime``          what ``time.time()`` reads inside a callback (the lab clock)
+``labsim.kcl.timeline``         who processed which shard when, for plots
+==============================  ================================================================
+
+Not simulated (yet): fan-out retrieval (``retrieval_mode`` FANOUT is refused with a clear error; the lab
+polls), ``AT_TIMESTAMP`` as initial position, ``prepareCheckpoint``, multi-stream applications.
 """
 
 from .checkpointer import Checkpointer
