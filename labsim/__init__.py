@@ -22,6 +22,7 @@ __version__ = "0.1.0"
 PHYSICS = [
     "labsim.cloudwatch:CloudWatchPhysics",
     "labsim.streams:StreamsPhysics",
+    "labsim.firehose:FirehosePhysics",
 ]
 
 _LAZY = {

@@ -1,0 +1,208 @@
+"""The delivery pipeline of one delivery stream: buffer -> [transforms] -> destination writer.
+
+``Pipeline.add`` puts records in the buffer. The buffer is delivered when it holds ``SizeInMBs``
+(measured before compression; the record that crosses the size is included, records are never
+split) or when its oldest record has waited ``IntervalInSeconds``, whichever comes first
+(kinesis-facts 7.3). The interval is a task on the lab clock, so nothing is delivered early.
+
+A delivery goes through ``transforms`` (callables ``Batch -> Batch``; empty today: issue 12 plugs
+Lambda and the built-in processors in here) and then the destination ``Writer``
+(``labsim.firehose.destinations``). A failed delivery is retried with a back-off
+(``quotas.FIREHOSE_RETRY_FIRST_SECONDS`` doubling up to ``FIREHOSE_RETRY_MAX_SECONDS``, labsim's
+model) until the writer's retry window is over (24 h for S3, RetryOptions for HTTP endpoints);
+then the writer's ``give_up`` runs (S3: data dropped and counted; HTTP: backed up to S3). While a
+delivery is being retried, new records keep arriving in the buffer, which grows past its hint; the
+first delivery after recovery carries the whole backlog in one bigger object, as Firehose raises its
+buffer size to catch up.
+
+Each second while data is waiting, ``<Destination>.DataFreshness`` (age of the oldest undelivered
+record) is published, so a chart shows the saw-tooth of the buffering interval.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Protocol
+
+from labsim import quotas
+
+
+class Batch:
+    """The records of one delivery attempt (data only; concatenated with no delimiter)."""
+
+    __slots__ = ("records", "arrivals", "nbytes", "attempts", "first_attempt")
+
+    def __init__(self, records: list[bytes], arrivals: list[float], nbytes: int) -> None:
+        self.records = records
+        self.arrivals = arrivals
+        self.nbytes = nbytes
+        self.attempts = 0
+        self.first_attempt: float | None = None
+
+    @property
+    def oldest(self) -> float:
+        return min(self.arrivals)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+
+class Writer(Protocol):
+    """A destination: ``deliver`` returns None on success or (error code, message)."""
+
+    metric: str  # "DeliveryToS3", "DeliveryToHttpEndpoint"
+
+    def retry_window(self) -> float: ...
+
+    def deliver(self, batch: Batch, now: float) -> tuple[str, str] | None: ...
+
+    def give_up(self, batch: Batch, now: float, error: tuple[str, str]) -> None: ...
+
+
+class Buffer:
+    __slots__ = ("records", "arrivals", "nbytes")
+
+    def __init__(self) -> None:
+        self.records: list[bytes] = []
+        self.arrivals: list[float] = []
+        self.nbytes = 0
+
+    def take(self) -> Batch:
+        batch = Batch(self.records, self.arrivals, self.nbytes)
+        self.records, self.arrivals, self.nbytes = [], [], 0
+        return batch
+
+
+class Pipeline:
+    """One stream's buffer, its timers, and the writer it delivers to."""
+
+    __slots__ = ("clock", "stream", "writer", "transforms", "metrics", "buffer", "size_limit", "interval",
+                 "retrying", "timer", "retry_task", "ticker", "delivered", "dropped", "errors", "closed",
+                 "on_idle")
+
+    def __init__(self, clock: Any, stream: str, writer: Writer, size_limit: int, interval: float,
+                 metrics: Any, transforms: list[Callable[[Batch], Batch]] | None = None) -> None:
+        self.clock = clock
+        self.stream = stream
+        self.writer = writer
+        self.transforms = transforms or []
+        self.metrics = metrics
+        self.buffer = Buffer()
+        self.size_limit = size_limit
+        self.interval = interval
+        self.retrying: Batch | None = None
+        self.timer: Any = None
+        self.retry_task: Any = None
+        self.ticker: Any = None
+        self.delivered = 0  # records
+        self.dropped = 0
+        #: (lab time, error code, message) of every failed attempt, newest last.
+        self.errors: list[tuple[float, str, str]] = []
+        self.closed = False
+        self.on_idle: Callable[[], None] | None = None
+
+    # -- intake ----------------------------------------------------------------------------------
+    def add(self, records: list[bytes], arrivals: list[float], nbytes: int) -> None:
+        buf = self.buffer
+        was_empty = not buf.records
+        buf.records.extend(records)
+        buf.arrivals.extend(arrivals)
+        buf.nbytes += nbytes
+        now = self.clock.now()
+        if was_empty and records:
+            self._start_ticker(now)
+        if self.retrying is not None:
+            return  # backlog: the buffer grows until the destination recovers
+        if buf.nbytes >= self.size_limit:
+            self.flush()
+        elif was_empty and records:
+            due = max(now, min(arrivals) + self.interval)
+            self.timer = self.clock.call_at(due, self.flush, name=f"firehose-interval:{self.stream}")
+
+    def waiting_records(self) -> int:
+        return len(self.buffer.records) + (len(self.retrying) if self.retrying is not None else 0)
+
+    def oldest_waiting(self) -> float | None:
+        times = []
+        if self.buffer.arrivals:
+            times.append(min(self.buffer.arrivals))
+        if self.retrying is not None:
+            times.append(self.retrying.oldest)
+        return min(times) if times else None
+
+    # -- delivery --------------------------------------------------------------------------------
+    def flush(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        if self.retrying is not None or not self.buffer.records:
+            return
+        batch = self.buffer.take()
+        for transform in self.transforms:
+            batch = transform(batch)
+        self._attempt(batch)
+
+    def _attempt(self, batch: Batch) -> None:
+        now = self.clock.now()
+        if batch.first_attempt is None:
+            batch.first_attempt = now
+        batch.attempts += 1
+        error = self.writer.deliver(batch, now)
+        self.metrics.add(now, self.stream, f"{self.writer.metric}.Success", 0.0 if error else 1.0)
+        if error is None:
+            self.retrying = None
+            self.delivered += len(batch)
+            self._after_delivery(now)
+            return
+        self.errors.append((now, error[0], error[1]))
+        if now - batch.first_attempt >= self.writer.retry_window():
+            self.writer.give_up(batch, now, error)
+            self.dropped += len(batch)
+            self.retrying = None
+            self._after_delivery(now)
+            return
+        self.retrying = batch
+        backoff = min(quotas.FIREHOSE_RETRY_MAX_SECONDS, quotas.FIREHOSE_RETRY_FIRST_SECONDS * 2 ** (batch.attempts - 1))
+        backoff = min(backoff, batch.first_attempt + self.writer.retry_window() - now)  # last try at the deadline
+        self.retry_task = self.clock.call_at(now + backoff, lambda: self._attempt(batch), name=f"firehose-retry:{self.stream}")
+
+    def _after_delivery(self, now: float) -> None:
+        buf = self.buffer
+        if not buf.records:
+            self._stop_ticker()
+            if self.on_idle is not None:
+                self.on_idle()
+            return
+        if buf.nbytes >= self.size_limit or min(buf.arrivals) + self.interval <= now:
+            self.timer = self.clock.call_at(now, self.flush, name=f"firehose-backlog:{self.stream}")
+        elif self.timer is None:
+            self.timer = self.clock.call_at(min(buf.arrivals) + self.interval, self.flush,
+                                            name=f"firehose-interval:{self.stream}")
+
+    def close(self) -> None:
+        """Deliver what is buffered now (DeleteDeliveryStream, UpdateDestination), then stop timers."""
+        self.flush()
+        for task in (self.timer, self.ticker):
+            if task is not None:
+                task.cancel()
+        self.timer = self.ticker = None
+        self.closed = True
+
+    # -- freshness -------------------------------------------------------------------------------
+    def _start_ticker(self, now: float) -> None:
+        if self.ticker is None:
+            first = (math.floor(now) + 1) - now
+            self.ticker = self.clock.call_every(1.0, self._tick, name=f"firehose-freshness:{self.stream}", first=first)
+
+    def _stop_ticker(self) -> None:
+        if self.ticker is not None:
+            self.ticker.cancel()
+            self.ticker = None
+
+    def _tick(self) -> None:
+        oldest = self.oldest_waiting()
+        if oldest is None:
+            self._stop_ticker()
+            return
+        now = self.clock.now()
+        self.metrics.add(now, self.stream, f"{self.writer.metric}.DataFreshness", max(0.0, now - oldest))
