@@ -162,7 +162,7 @@ class Pipeline:
             self._after_delivery(now)
             return
         self.retrying = batch
-        backoff = min(quotas.FIREHOSE_RETRY_MAX_SECONDS, quotas.FIREHOSE_RETRY_FIRST_SECONDS * 2 ** (batch.attempts - 1))
+        backoff = min(quotas.FIREHOSE_RETRY_MAX_SECONDS, quotas.FIREHOSE_RETRY_FIRST_SECONDS * 2 ** min(batch.attempts - 1, 30))
         backoff = min(backoff, batch.first_attempt + self.writer.retry_window() - now)  # last try at the deadline
         self.retry_task = self.clock.call_at(now + backoff, lambda: self._attempt(batch), name=f"firehose-retry:{self.stream}")
 

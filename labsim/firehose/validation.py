@@ -28,8 +28,15 @@ def _model() -> Any:
     return botocore.session.get_session().get_service_model("firehose")
 
 
+# Java's Unicode classes (used inside [...] by the tag patterns) in Python's re syntax.
+_JAVA_CLASSES = {r"\p{L}": "a-zA-Z\u00c0-\uffff", r"\p{Z}": " \u00a0\u2000-\u200a\u3000",
+                 r"\p{N}": "0-9"}
+
+
 @lru_cache(maxsize=256)
 def _regex(pattern: str) -> re.Pattern[str]:
+    for java, python in _JAVA_CLASSES.items():
+        pattern = pattern.replace(java, python)
     return re.compile(pattern, re.DOTALL)
 
 
