@@ -196,3 +196,18 @@ def test_endpoint_registration_rejects_bad_input(lab):
         http_endpoint(lab, "http://plain.example", RecordingEndpoint())
     with pytest.raises(TypeError, match="callable"):
         http_endpoint(lab, URL, "not a handler")
+
+
+def test_kds_source_data_waits_only_as_long_as_the_streams_retention(lab):
+    kinesis, arn = source_stream(lab)  # retention 24 h
+    fh, s3 = kds_delivery(lab, arn, bucket_exists=False)
+    start = lab.clock.now()
+    for label, at in ((b"A;", 0), (b"B;", 70), (b"C;", 2 * 3600)):
+        lab.clock.advance_to(start + at)
+        kinesis.put_record(StreamName="src", Data=label, PartitionKey="a")
+    lab.clock.advance_to(start + 30 * 3600)  # S3 has been failing for 30 hours
+    pipe = pipeline(lab, "fromkds")
+    assert pipe.dropped == 2  # A and B aged out of the stream's 24 h while Firehose could not deliver
+    s3.create_bucket(Bucket="lake")
+    lab.clock.advance(float(quotas.FIREHOSE_RETRY_MAX_SECONDS))
+    assert delivered(s3) == b"C;"

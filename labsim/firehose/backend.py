@@ -210,6 +210,7 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
             kinesis = kds_reads.client_for(self.context, self.region_name)
             stream.poller = SourcePoller(self.clock, kinesis, stream.source["KinesisStreamARN"], stream.pipeline,
                                          self.metrics, stream.delivery_stream_name, stream.delivery_start)
+            stream.pipeline.source_retention = kds_reads.retention_seconds(kinesis, stream.source["KinesisStreamARN"])
             stream.poller.begin(float(quotas.FIREHOSE_SOURCE_POLL_SECONDS))
 
     def _pipeline(self, stream: DeliveryStream) -> Pipeline:
@@ -370,7 +371,9 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
         stream.destination = destination
         stream.version_id += 1
         stream.last_update_timestamp = self.clock.now()
+        retention = stream.pipeline.source_retention if stream.pipeline is not None else None
         stream.pipeline = self._pipeline(stream)
+        stream.pipeline.source_retention = retention
         if stream.poller is not None:
             stream.poller.pipeline = stream.pipeline
 

@@ -9,7 +9,8 @@ A delivery goes through ``transforms`` (callables ``Batch -> Batch``; empty toda
 Lambda and the built-in processors in here) and then the destination ``Writer``
 (``labsim.firehose.destinations``). A failed delivery is retried with a back-off
 (``quotas.FIREHOSE_RETRY_FIRST_SECONDS`` doubling up to ``FIREHOSE_RETRY_MAX_SECONDS``, labsim's
-model) until the writer's retry window is over (24 h for S3, RetryOptions for HTTP endpoints);
+model) until the writer's retry window is over (24 h for S3, RetryOptions for HTTP endpoints; with a
+Kinesis data stream as source, S3 delivery is retried while the stream would still hold the data);
 then the writer's ``give_up`` runs (S3: data dropped and counted; HTTP: backed up to S3). While a
 delivery is being retried, new records keep arriving in the buffer, which grows past its hint; the
 first delivery after recovery carries the whole backlog in one bigger object, as Firehose raises its
@@ -22,6 +23,7 @@ record) is published, so a chart shows the saw-tooth of the buffering interval.
 from __future__ import annotations
 
 import math
+import threading
 from typing import Any, Callable, Protocol
 
 from labsim import quotas
@@ -78,7 +80,7 @@ class Pipeline:
 
     __slots__ = ("clock", "stream", "writer", "transforms", "metrics", "buffer", "size_limit", "interval",
                  "retrying", "timer", "retry_task", "ticker", "delivered", "dropped", "errors", "closed",
-                 "on_idle")
+                 "on_idle", "lock", "source_retention")
 
     def __init__(self, clock: Any, stream: str, writer: Writer, size_limit: int, interval: float,
                  metrics: Any, transforms: list[Callable[[Batch], Batch]] | None = None) -> None:
@@ -100,9 +102,19 @@ class Pipeline:
         self.errors: list[tuple[float, str, str]] = []
         self.closed = False
         self.on_idle: Callable[[], None] | None = None
+        # Producers on other threads (a Kinesis Agent, a learner's thread pool) add while the clock's
+        # thread flushes; re-entrant because a size-triggered flush runs inside add().
+        self.lock = threading.RLock()
+        #: Set for a Kinesis data stream source: S3 delivery is retried as long as the source keeps the
+        #: data (its retention, counted from the record's arrival in the stream), not a fixed 24 h.
+        self.source_retention: float | None = None
 
     # -- intake ----------------------------------------------------------------------------------
     def add(self, records: list[bytes], arrivals: list[float], nbytes: int) -> None:
+        with self.lock:
+            self._add(records, arrivals, nbytes)
+
+    def _add(self, records: list[bytes], arrivals: list[float], nbytes: int) -> None:
         buf = self.buffer
         was_empty = not buf.records
         buf.records.extend(records)
@@ -132,6 +144,10 @@ class Pipeline:
 
     # -- delivery --------------------------------------------------------------------------------
     def flush(self) -> None:
+        with self.lock:
+            self._flush()
+
+    def _flush(self) -> None:
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
@@ -155,7 +171,7 @@ class Pipeline:
             self._after_delivery(now)
             return
         self.errors.append((now, error[0], error[1]))
-        if now - batch.first_attempt >= self.writer.retry_window():
+        if self._expired(batch, now):
             self.writer.give_up(batch, now, error)
             self.dropped += len(batch)
             self.retrying = None
@@ -163,8 +179,19 @@ class Pipeline:
             return
         self.retrying = batch
         backoff = min(quotas.FIREHOSE_RETRY_MAX_SECONDS, quotas.FIREHOSE_RETRY_FIRST_SECONDS * 2 ** min(batch.attempts - 1, 30))
-        backoff = min(backoff, batch.first_attempt + self.writer.retry_window() - now)  # last try at the deadline
-        self.retry_task = self.clock.call_at(now + backoff, lambda: self._attempt(batch), name=f"firehose-retry:{self.stream}")
+        deadline = (batch.oldest + self.source_retention if self.source_retention is not None and self.writer.metric == "DeliveryToS3"
+                    else batch.first_attempt + self.writer.retry_window())
+        backoff = min(backoff, deadline - now)  # the last try falls on the deadline
+        self.retry_task = self.clock.call_at(now + backoff, lambda: self._retry(batch), name=f"firehose-retry:{self.stream}")
+
+    def _retry(self, batch: Batch) -> None:
+        with self.lock:
+            self._attempt(batch)
+
+    def _expired(self, batch: Batch, now: float) -> bool:
+        if self.source_retention is not None and self.writer.metric == "DeliveryToS3":
+            return now - batch.oldest >= self.source_retention
+        return now - batch.first_attempt >= self.writer.retry_window()
 
     def _after_delivery(self, now: float) -> None:
         buf = self.buffer
@@ -181,12 +208,13 @@ class Pipeline:
 
     def close(self) -> None:
         """Deliver what is buffered now (DeleteDeliveryStream, UpdateDestination), then stop timers."""
-        self.flush()
-        for task in (self.timer, self.ticker):
-            if task is not None:
-                task.cancel()
-        self.timer = self.ticker = None
-        self.closed = True
+        with self.lock:
+            self._flush()
+            for task in (self.timer, self.ticker):
+                if task is not None:
+                    task.cancel()
+            self.timer = self.ticker = None
+            self.closed = True
 
     # -- freshness -------------------------------------------------------------------------------
     def _start_ticker(self, now: float) -> None:

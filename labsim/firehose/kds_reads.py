@@ -95,6 +95,12 @@ def drop_clients(context: Any) -> None:
         del _clients[key]
 
 
+def retention_seconds(kinesis: Any, stream_arn: str) -> float:
+    """The source stream's retention period, in seconds."""
+    summary = kinesis.describe_stream_summary(StreamARN=stream_arn)["StreamDescriptionSummary"]
+    return float(summary["RetentionPeriodHours"]) * 3600
+
+
 def stream_status(kinesis: Any, stream_arn: str) -> str | None:
     """The source stream's status, or None if it does not exist."""
     try:
