@@ -205,7 +205,7 @@ def test_kds_source_data_waits_only_as_long_as_the_streams_retention(lab):
     for label, at in ((b"A;", 0), (b"B;", 70), (b"C;", 2 * 3600)):
         lab.clock.advance_to(start + at)
         kinesis.put_record(StreamName="src", Data=label, PartitionKey="a")
-    lab.clock.advance_to(start + 30 * 3600)  # S3 has been failing for 30 hours
+    lab.clock.advance_to(start + 25 * 3600)  # S3 has been failing for 25 hours
     pipe = pipeline(lab, "fromkds")
     assert pipe.dropped == 2  # A and B aged out of the stream's 24 h while Firehose could not deliver
     s3.create_bucket(Bucket="lake")

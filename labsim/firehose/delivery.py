@@ -171,9 +171,11 @@ class Pipeline:
             self._after_delivery(now)
             return
         self.errors.append((now, error[0], error[1]))
-        if self._expired(batch, now):
-            self.writer.give_up(batch, now, error)
-            self.dropped += len(batch)
+        batch = self._age_out(batch, now, error)
+        if batch is None or self._expired(batch, now):
+            if batch is not None:
+                self.writer.give_up(batch, now, error)
+                self.dropped += len(batch)
             self.retrying = None
             self._after_delivery(now)
             return
@@ -187,6 +189,26 @@ class Pipeline:
     def _retry(self, batch: Batch) -> None:
         with self.lock:
             self._attempt(batch)
+
+    def _age_out(self, batch: Batch, now: float, error: tuple[str, str]) -> Batch | None:
+        """With a stream as source, records older than its retention are gone from it: drop those only."""
+        if self.source_retention is None or self.writer.metric != "DeliveryToS3":
+            return batch
+        keep = [i for i, t in enumerate(batch.arrivals) if now - t < self.source_retention]
+        if len(keep) == len(batch):
+            return batch
+        kept = set(keep)
+        gone = [i for i in range(len(batch)) if i not in kept]
+        expired = Batch([batch.records[i] for i in gone], [batch.arrivals[i] for i in gone],
+                        sum(len(batch.records[i]) for i in gone))
+        expired.attempts, expired.first_attempt = batch.attempts, batch.first_attempt
+        self.writer.give_up(expired, now, error)
+        self.dropped += len(expired)
+        if not keep:
+            return None
+        rest = Batch([batch.records[i] for i in keep], [batch.arrivals[i] for i in keep], batch.nbytes - expired.nbytes)
+        rest.attempts, rest.first_attempt = batch.attempts, batch.first_attempt
+        return rest
 
     def _expired(self, batch: Batch, now: float) -> bool:
         if self.source_retention is not None and self.writer.metric == "DeliveryToS3":

@@ -1,8 +1,8 @@
 """Firehose's CloudWatch metrics (namespace ``AWS/Firehose``, dimension ``DeliveryStreamName``).
 
 One datapoint per metric per simulated second: samples are summed into per-second cells (Sum,
-SampleCount, Minimum, Maximum) and published to the lab's CloudWatch when the second is over (one
-clock task per second that has data) and before any CloudWatch read in the lab, so a lesson charts
+SampleCount, Minimum, Maximum) and published to the lab's CloudWatch at the end of each minute that
+has data (one clock task per minute) and before any CloudWatch read in the lab, so a lesson charts
 ``DeliveryToS3.DataFreshness`` against the buffering interval second by second.
 
 Names follow the service (FH-DG23 ``monitoring-with-cloudwatch-metrics.md``): IncomingBytes,
@@ -33,13 +33,14 @@ UNITS = {
 class FirehoseMetrics:
     """Per-second aggregation of one account+Region's Firehose metrics into moto's CloudWatch."""
 
-    __slots__ = ("clock", "_cloudwatch", "_lock", "_cells", "published")
+    __slots__ = ("clock", "_cloudwatch", "_lock", "_cells", "_minutes", "published")
 
     def __init__(self, clock: Any, cloudwatch: Callable[[], Any]) -> None:
         self.clock = clock
         self._cloudwatch = cloudwatch
         self._lock = threading.Lock()
         self._cells: dict[int, dict[tuple[str, str], list[float]]] = {}
+        self._minutes: set[int] = set()  # minute ends with a publication scheduled
         self.published = 0
 
     def add(self, now: float, stream: str, name: str, value: float, count: int = 1) -> None:
@@ -49,7 +50,12 @@ class FirehoseMetrics:
             cells = self._cells.get(second)
             if cells is None:
                 cells = self._cells[second] = {}
-                self.clock.call_at(second + 1, lambda: self.flush(before=second + 1), name="firehose-metrics")
+                # Publish a minute's seconds together (and before any CloudWatch read in the lab): a day
+                # of per-second freshness costs 1,440 CloudWatch writes instead of 86,400.
+                minute_end = (second // 60 + 1) * 60
+                if minute_end not in self._minutes:
+                    self._minutes.add(minute_end)
+                    self.clock.call_at(minute_end, lambda: self._publish_minute(minute_end), name="firehose-metrics")
             cell = cells.get((stream, name))
             each = value / count if count else value
             if cell is None:
@@ -59,6 +65,11 @@ class FirehoseMetrics:
                 cell[1] += count
                 cell[2] = min(cell[2], each)
                 cell[3] = max(cell[3], each)
+
+    def _publish_minute(self, minute_end: int) -> None:
+        with self._lock:
+            self._minutes.discard(minute_end)
+        self.flush(before=minute_end)
 
     def flush(self, before: float | None = None) -> int:
         with self._lock:
