@@ -48,6 +48,7 @@ PHYSICS = [
     "labsim.cloudwatch:CloudWatchPhysics",
     "labsim.streams:StreamsPhysics",
     "labsim.dynamodb:DynamoDBPhysics",
+    "labsim.firehose:FirehosePhysics",
 ]
 
 _LAZY = {
