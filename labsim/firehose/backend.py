@@ -184,7 +184,7 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
             raise E.InvalidArgumentError(f"labsim simulates DirectPut and KinesisStreamAsSource streams; {kind} is not simulated yet.")
         destination = parse_destination(*chosen[0])
         if kind == "KinesisStreamAsSource":
-            kinesis = kds_reads.client_for(self.context, self.region_name)
+            kinesis = kds_reads.kinesis_for(self.account_id, self.region_name)
             if kds_reads.stream_status(kinesis, kinesis_stream_source_configuration["KinesisStreamARN"]) is None:
                 raise E.InvalidArgumentError(
                     f"Kinesis stream {kinesis_stream_source_configuration['KinesisStreamARN']} does not exist: "
@@ -207,7 +207,7 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
         if stream.delivery_stream_type == "DirectPut":
             stream.budget = PutBudget(self.region_name, self.clock.now())
         else:
-            kinesis = kds_reads.client_for(self.context, self.region_name)
+            kinesis = kds_reads.kinesis_for(self.account_id, self.region_name)
             stream.poller = SourcePoller(self.clock, kinesis, stream.source["KinesisStreamARN"], stream.pipeline,
                                          self.metrics, stream.delivery_stream_name, stream.delivery_start)
             stream.pipeline.source_retention = kds_reads.retention_seconds(kinesis, stream.source["KinesisStreamARN"])
