@@ -3,7 +3,7 @@
 Layers (dependencies point down only):
   3 teaching         labsim.viz, labsim.quiz, labsim.grading
   2 client libraries labsim.kpl, labsim.kcl, labsim.agent   (boto3 only)
-  1 service physics  labsim.streams, labsim.firehose, ...   (moto backends, server side)
+  1 service physics  labsim.streams, labsim.firehose, labsim.logs, labsim.iot, ...  (moto backends, server side)
   0 lab              labsim.lab, labsim.context, labsim.clock, labsim.quotas, labsim.safety,
                      labsim.transport
 
@@ -22,6 +22,8 @@ __version__ = "0.1.0"
 PHYSICS = [
     "labsim.cloudwatch:CloudWatchPhysics",
     "labsim.streams:StreamsPhysics",
+    "labsim.logs:LogsPhysics",
+    "labsim.iot:IotPhysics",
 ]
 
 _LAZY = {
