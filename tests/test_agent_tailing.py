@@ -335,3 +335,21 @@ def test_unknown_keys_warn_and_agent_json_files_load(lab, tmp_path):
     path.write_text("{not json")
     with pytest.raises(AgentConfigError, match="not valid JSON at line 1"):
         Agent(str(path))
+
+
+def test_copytruncate_refilled_past_the_old_size_is_the_documented_blind_spot(lab, kinesis, tmp_path, logdir):
+    path = logdir / "app.log"
+    agent = Agent(config(tmp_path)).start()
+    append(path, [f"old {i:02d}" for i in range(10)])
+    lab.clock.advance(1)
+    shutil.copyfile(path, logdir / "app.log.1")
+    os.truncate(path, 0)
+    append(path, [f"new {i:02d}" for i in range(12)])   # refilled beyond the old size before the next refresh
+    lab.clock.advance(1)
+    append(path, ["later"])
+    lab.clock.advance(2)
+    agent.stop()
+    got = [d.decode().strip() for d in sent(kinesis)]
+    assert got[:10] == [f"old {i:02d}" for i in range(10)], "the copy is not read again"
+    assert "new 00" not in got, "the refill's first lines are missed, as in the Java agent"
+    assert got[-1] == "later" and len(got) == len(set(got)), "later lines still arrive, nothing twice"

@@ -256,7 +256,7 @@ class Agent:
 
 def _position(f: OpenFile, end: int) -> Position:
     snap = f.snapshot
-    return Position(snap.path, snap.file_id, snap.mtime_ns // 1_000_000, snap.size, end)
+    return Position(snap.path, snap.file_id, snap.mtime_ns // 1_000_000, max(snap.size, f.read_pos), end)
 
 
 __all__ = ["Agent", "AgentConfigError", "AgentWarning"]

@@ -31,6 +31,7 @@ from .checkpoints import Checkpoint, file_id
 from .config import FlowConfig
 
 READ_CHUNK = 1 << 20  # bytes read per call, like the Java parser's buffer
+HEAD_BYTES = 512      # a file's first bytes: how a copy of it is recognised
 
 
 class FileSnapshot:
@@ -57,7 +58,7 @@ class FileSnapshot:
 class OpenFile:
     """A file being read: its descriptor, where the next record starts, and bytes not yet a record."""
 
-    __slots__ = ("snapshot", "handle", "read_pos", "pending", "pending_start", "headers_left", "ended")
+    __slots__ = ("snapshot", "handle", "read_pos", "pending", "pending_start", "headers_left", "ended", "head")
 
     def __init__(self, snapshot: FileSnapshot, handle: Any, offset: int, headers: int) -> None:
         self.snapshot, self.handle = snapshot, handle
@@ -66,6 +67,7 @@ class OpenFile:
         self.pending_start = offset     # file offset of pending[0]: the resume point
         self.headers_left = headers
         self.ended = False              # fileFooterPattern seen: nothing more from this file
+        self.head = b""                 # the first bytes read so far (a copy of this file starts with them)
 
     def size(self) -> int:
         return os.fstat(self.handle.fileno()).st_size
@@ -198,11 +200,15 @@ class FlowTailer:
                 return
         current_key = cur.snapshot.key if cur is not None else None
         newest_known = cur.snapshot.newness() if cur is not None else None
+        in_place = cur is not None and any(s.path == cur.snapshot.path and s.key == cur.snapshot.key for s in files)
         for snap in files:
             if snap.key in self.done or snap.key == current_key or snap.key in queued:
                 continue
             if newest_known is not None and snap.newness() < newest_known:
                 self.done.add(snap.key)   # older than what we read: a rotated name of a finished file
+                continue
+            if in_place and _starts_with(snap, cur.head):
+                self.done.add(snap.key)   # a copy of the file we read (copytruncate, copy): not new data
                 continue
             self.queue.append((snap, 0))
             queued.add(snap.key)
@@ -223,9 +229,12 @@ class FlowTailer:
     def _truncated(self, cur: OpenFile, files: list[FileSnapshot], out: list[tuple[bytes, OpenFile, int]],
                    budget: int) -> None:
         """copytruncate: finish the copy from our offset, then read the truncated file from 0."""
-        copies = [s for s in files if s.key not in self.done and s.key != cur.snapshot.key and s.size >= cur.pending_start]
+        copies = [s for s in files if s.key != cur.snapshot.key and s.size >= cur.pending_start
+                  and (s.key not in self.done or _starts_with(s, cur.head))]
+        copies.sort(key=lambda s: (_starts_with(s, cur.head), s.newness()))
         resume = cur.pending_start
-        cur.pending, cur.read_pos = b"", 0
+        head = cur.head
+        cur.pending, cur.read_pos, cur.head = b"", 0, b""
         cur.pending_start = 0
         cur.headers_left = self.flow.skip_header_lines
         if not copies:
@@ -238,6 +247,7 @@ class FlowTailer:
         if opened is None:
             return
         opened.headers_left = 0
+        opened.head = head
         self._read(opened, out, budget)
         self._finish(opened, out)
         opened.close()
@@ -273,6 +283,10 @@ class FlowTailer:
             return
         self.bytes_read += len(chunk)
         f.read_pos += len(chunk)
+        if len(f.head) < HEAD_BYTES:
+            head = os.pread(f.handle.fileno(), min(HEAD_BYTES, f.read_pos), 0)
+            if head.startswith(f.head):   # only grow it: a changed start means the file was rewritten
+                f.head = head
         data = f.pending + chunk
         pos = 0
         while f.headers_left > 0:
@@ -330,3 +344,14 @@ class FlowTailer:
         if self.current is not None:
             self.current.close()
             self.current = None
+
+
+def _starts_with(snap: FileSnapshot, head: bytes) -> bool:
+    """Does the file at ``snap`` begin with ``head`` (and is ``head`` long enough to tell)?"""
+    if not head or snap.size < len(head):
+        return False
+    try:
+        with open(snap.path, "rb") as fh:
+            return fh.read(len(head)) == head
+    except OSError:
+        return False
