@@ -81,3 +81,13 @@ def test_firehose_action_appends_the_separator(lab, clients):
     data.publish(topic="x", payload=b'{"a": 1}')
     (obj,) = s3.list_objects_v2(Bucket="iot-sink")["Contents"]
     assert s3.get_object(Bucket="iot-sink", Key=obj["Key"])["Body"].read() == b'{"a":1}\n'
+
+
+def test_moto_internals_labsim_iot_relies_on(lab, clients):
+    """labsim.iot reaches into moto's iot model: a moto upgrade that moves these fails here, loudly."""
+    _, iot, _ = clients
+    rule(iot, "r", "SELECT * FROM 'x'", KINESIS, error_action=KINESIS)
+    backend = lab.backend("iot")
+    fake = backend.rules["r"]
+    assert (fake.rule_name, fake.rule_disabled, fake.actions, fake.error_action) == ("r", False, [KINESIS], KINESIS)
+    assert lab.backend("iot-data").iot_backend is backend
