@@ -353,3 +353,44 @@ def test_copytruncate_refilled_past_the_old_size_is_the_documented_blind_spot(la
     assert got[:10] == [f"old {i:02d}" for i in range(10)], "the copy is not read again"
     assert "new 00" not in got, "the refill's first lines are missed, as in the Java agent"
     assert got[-1] == "later" and len(got) == len(set(got)), "later lines still arrive, nothing twice"
+
+
+def test_firehose_aggregated_record_size_packs_whole_lines(lab, tmp_path, logdir):
+    s3, firehose = lab.client("s3"), lab.client("firehose")
+    s3.create_bucket(Bucket="sink")
+    firehose.create_delivery_stream(DeliveryStreamName="fh", ExtendedS3DestinationConfiguration={
+        "RoleARN": "arn:aws:iam::123456789012:role/fh", "BucketARN": "arn:aws:s3:::sink"})
+    calls = []
+    client = lab.client("firehose")
+    client.meta.events.register("provide-client-params.firehose.PutRecordBatch",
+                                lambda params, **_: calls.append([r["Data"] for r in params["Records"]]))
+    append(logdir / "app.log", [f"line {i:02d}" for i in range(10)])   # 8 bytes each
+    agent = Agent({"checkpointFile": f"{tmp_path}/cp", "cloudwatch.emitMetrics": False, "flows": [
+        {"filePattern": f"{logdir}/app.log", "deliveryStream": "fh", "initialPosition": "START_OF_FILE",
+         "aggregatedRecordSizeBytes": 20, "maxBufferAgeMillis": 1000}]}, firehose=client).start()
+    lab.clock.advance(2)
+    agent.stop()
+    records = [r for call in calls for r in call]
+    assert records[0] == b"line 00\nline 01\n" and all(len(r) <= 20 for r in records)
+    assert b"".join(records) == b"".join(f"line {i:02d}\n".encode() for i in range(10))
+
+
+def test_file_footer_pattern_stops_the_file(lab, kinesis, tmp_path, logdir):
+    append(logdir / "app.log", ["a", "b", "--- END ---", "c"])
+    agent = Agent(config(tmp_path, fileFooterPattern="--- END")).start()
+    lab.clock.advance(2)
+    agent.stop()
+    assert sent(kinesis) == [b"a\n", b"b\n"]
+
+
+def test_checkpoints_older_than_their_time_to_live_are_deleted(lab, kinesis, tmp_path, logdir):
+    append(logdir / "app.log", ["a"])
+    cfg = config(tmp_path)
+    agent = Agent(cfg).start()
+    lab.clock.advance(2)
+    agent.stop()
+    assert len(agent.checkpoints()) == 1
+    lab.clock.advance(8 * 86400)     # past checkpointTimeToLiveDays (7): the next agent starts afresh
+    again = Agent(cfg).start()
+    assert again.checkpoints() == []
+    again.stop()

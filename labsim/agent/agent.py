@@ -97,7 +97,8 @@ class Agent:
         self.store = CheckpointStore(self.config.checkpoint_file, now, self.config.checkpoint_ttl_days)
         for flow, chain in zip(self.config.flows, self._chains):
             client = self._client("kinesis" if flow.kind == "kinesis" else "firehose")
-            rng = random.Random(int.from_bytes(hashlib.sha256(f"agent:{self.seed}:{flow.id}".encode()).digest()[:8], "big"))
+            # seeded by the flow's place and destination, not its folder (a lab's folder is a new temporary one each run)
+            rng = random.Random(int.from_bytes(hashlib.sha256(f"agent:{self.seed}:{flow.index}:{flow.destination}".encode()).digest()[:8], "big"))
             runner = FlowRunner(flow, FlowTailer(flow, self._warn), chain, FlowSender(flow, client, rng))
             runner.tailer.start(self.store.latest(flow.id))
             runner.task = self.clock.call_every(flow.min_poll_ms / 1000, lambda r=runner: self._tick(r),

@@ -136,7 +136,7 @@ class FlowConfig:
         "partition_key_option", "initial_position", "max_buffer_age_ms", "max_buffer_records",
         "max_buffer_bytes", "max_record_bytes", "truncated_record_terminator", "multi_line_start_pattern",
         "skip_header_lines", "file_footer_pattern", "min_poll_ms", "max_refresh_ms", "retry_initial_ms",
-        "retry_max_ms", "publish_queue_capacity", "processing_options",
+        "retry_max_ms", "publish_queue_capacity", "processing_options", "aggregated_record_bytes",
     )
 
     def __init__(self, raw: Any, index: int) -> None:
@@ -192,8 +192,10 @@ class FlowConfig:
         self.retry_initial_ms = _number(raw, "retryInitialBackoffMillis", where, q.AGENT_RETRY_INITIAL_BACKOFF_MS, 1, None)
         self.retry_max_ms = _number(raw, "retryMaxBackoffMillis", where, q.AGENT_RETRY_MAX_BACKOFF_MS, 1, None)
         self.publish_queue_capacity = _number(raw, "publishQueueCapacity", where, q.AGENT_PUBLISH_QUEUE_CAPACITY, 1, None)
+        self.aggregated_record_bytes = 0
         if not kds:
-            _number(raw, "aggregatedRecordSizeBytes", where, 0, 0, q.AGENT_FIREHOSE_MAX_RECORD_BYTES)
+            self.aggregated_record_bytes = _number(raw, "aggregatedRecordSizeBytes", where, 0, 0,
+                                                   q.AGENT_FIREHOSE_MAX_RECORD_BYTES)
         elif "aggregatedRecordSizeBytes" in raw:
             raise AgentConfigError(f"{where}aggregatedRecordSizeBytes: only deliveryStream flows aggregate records")
         self.processing_options = raw.get("dataProcessingOptions")

@@ -313,6 +313,19 @@ class FlowTailer:
         """Record boundaries in ``data`` from ``pos``: (start, end) pairs and where the unfinished rest begins."""
         out: list[tuple[int, int]] = []
         pattern: re.Pattern[str] | None = self.flow.multi_line_start_pattern
+        hint = self.flow.aggregated_record_bytes
+        if pattern is None and hint:   # AggregationSplitter (Firehose): whole lines, up to ~hint bytes each record
+            start = pos
+            while True:
+                nl = data.find(b"\n", pos)
+                if nl < 0:
+                    if pos > start:
+                        out.append((start, pos))
+                    return out, pos
+                if pos > start and nl + 1 - start > hint:
+                    out.append((start, pos))
+                    start = pos
+                pos = nl + 1
         if pattern is None:   # SingleLineSplitter: a record is a line with its "\n"
             while True:
                 nl = data.find(b"\n", pos)
