@@ -139,6 +139,8 @@ CONTROL_PLANE_TPS = {
     "RegisterStreamConsumer": Quota(5, "calls/s per account", "KDS-API RegisterStreamConsumer"),
 }
 LIST_SHARDS_NEXT_TOKEN_LIFETIME_SECONDS = Quota(300, "s a ListShards NextToken stays valid", "KDS-API ListShards")
+DESCRIBE_STREAM_SHARDS_DEFAULT = Quota(100, "shards per DescribeStream page, the default and the most returned (Limit 1-10,000)", "KDS-API DescribeStream")
+LIST_STREAMS_DEFAULT_LIMIT = Quota(100, "stream names per ListStreams page when Limit is not given (Limit 1-10,000)", "KDS-API ListStreams")
 LIST_SHARDS_MAX_RESULTS = Quota(1000, "shards per ListShards page (MaxResults 1-10,000; above 1,000 still 1,000)", "KDS-API ListShards")
 LIST_STREAM_CONSUMERS_MAX_RESULTS = Quota(100, "consumers per ListStreamConsumers page (MaxResults 1-10,000)", "KDS-API ListStreamConsumers")
 CONSUMERS_CREATING_AT_ONCE = Quota(5, "EFO consumers in CREATING per account", "KDS-API RegisterStreamConsumer")

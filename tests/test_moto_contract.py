@@ -5,6 +5,7 @@ If a dependency upgrade breaks one of these, fix labsim._moto (or labsim.transpo
 
 from __future__ import annotations
 
+import json
 import os
 
 import boto3
@@ -134,3 +135,51 @@ def test_mock_aws_start_reset_empties_backends():
         boto3.client("kinesis", region_name="us-east-1").create_stream(StreamName="a", ShardCount=1)
     with moto.mock_aws():
         assert boto3.client("kinesis", region_name="us-east-1").list_streams()["StreamNames"] == []
+
+
+def test_json_rest_error_carries_what_the_pipeline_renders():
+    # labsim.streams.errors subclasses JsonRESTError; moto renders it for the operations moto serves
+    # and labsim's codecs read error_type / message / code.
+    from moto.core.exceptions import JsonRESTError
+
+    from labsim.streams.errors import InvalidArgumentError
+
+    err = InvalidArgumentError("bad")
+    assert isinstance(err, JsonRESTError)
+    assert (err.error_type, err.message, err.code) == ("InvalidArgumentException", "bad", 400)
+    assert json.loads(err.description) == {"__type": "InvalidArgumentException", "message": "bad"}
+
+
+def test_moto_resolves_an_unknown_access_key_to_the_default_account():
+    from moto.iam.models import get_account_id_from
+
+    from labsim import _moto
+
+    assert get_account_id_from("AKIANOTKNOWNANYWHERE") == _moto.DEFAULT_ACCOUNT_ID
+    assert _moto.account_for_access_key("AKIANOTKNOWNANYWHERE") == _moto.DEFAULT_ACCOUNT_ID
+
+
+def test_overridden_backend_methods_accept_the_calls_moto_still_makes():
+    # Operations labsim does not serve itself go through moto's KinesisResponse, which calls the
+    # backend with moto's own signature: every method labsim overrides for them must accept it.
+    import inspect
+
+    from moto.kinesis.models import KinesisBackend
+    from moto.kinesis.responses import KinesisResponse
+
+    from labsim.streams.api import OPERATIONS, snake
+    from labsim.streams.backend import LabKinesisBackend
+
+    served_by_labsim = {snake(op) for op in OPERATIONS}
+    checked = 0
+    for name, ours in vars(LabKinesisBackend).items():
+        theirs = getattr(KinesisBackend, name, None)
+        if not callable(ours) or theirs is None or name.startswith("_") or name in served_by_labsim:
+            continue
+        if not hasattr(KinesisResponse, name):
+            continue  # no response method of moto reaches it
+        params = [p for p in inspect.signature(theirs).parameters.values() if p.name != "self"]
+        positional = [object()] * len([p for p in params if p.default is inspect.Parameter.empty])
+        inspect.signature(ours).bind(None, *positional)  # raises TypeError if moto's call would fail
+        checked += 1
+    assert checked >= 3, "expected labsim to override some of the operations moto still serves"

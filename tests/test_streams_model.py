@@ -14,7 +14,7 @@ from labsim.streams.model import (
     parse_sequence_number,
     sequence_number,
 )
-from labsim.streams.routing import MAX_HASH_KEY, even_hash_ranges, partition_key_hash, shard_for_key
+from labsim.keyspace import MAX_HASH_KEY, even_hash_ranges, partition_key_hash, shard_for_key
 
 T0 = 1767225600.0
 

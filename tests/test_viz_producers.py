@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import pytest
 
 from labsim import Lab, quotas
-from labsim.streams.routing import even_hash_ranges, shard_for_key
+from labsim.keyspace import even_hash_ranges, shard_for_key
 from labsim.viz import producers, shards
 from labsim.viz.producers import (
     RequestCounter,

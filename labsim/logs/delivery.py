@@ -20,8 +20,8 @@ def put_into_stream(context: Any, stream_arn_or_name: str, records: list[tuple[b
     else:
         stream = backend.data_stream(stream_arn_or_name, None)
     entries = [(data, key, len(key.encode("utf-8")), None) for data, key in records]
-    results, _ = backend.write(stream, entries, batch=True)
-    return [r.get("ErrorCode") for r in results]
+    outcomes, _ = backend.write(stream, entries, batch=True)   # (sequence number, shard id, error code) each
+    return [error for _, _, error in outcomes]
 
 
 def put_into_firehose(context: Any, delivery_stream_arn_or_name: str, records: list[bytes]) -> None:

@@ -55,6 +55,11 @@ class TokenBucket:
             self.updated = now
         return self.tokens
 
+    def take(self, amount: float, now: float) -> None:
+        """Take ``amount`` now, even into debt (repaid at ``rate``): one big read is allowed."""
+        self.level(now)
+        self.tokens -= amount
+
     def try_take(self, amount: float, now: float) -> bool:
         if self.level(now) >= amount or (amount > self.capacity and self.tokens >= self.capacity):
             self.tokens -= amount

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
 from labsim import quotas
-from labsim.streams.routing import shard_for_key
+from labsim.keyspace import shard_for_key
 
 __all__ = [
     "ProducerRun",

@@ -1,7 +1,7 @@
 """The hash-key space, drawn: which shard owns which slice, and where partition keys land.
 
 Kinesis routes a record by MD5(partition key), read as a 128-bit unsigned integer, to the open
-shard whose ``HashKeyRange`` contains it (``labsim.streams.routing``). Positions here are shown as
+shard whose ``HashKeyRange`` contains it (``labsim.keyspace``). Positions here are shown as
 a fraction of the space (0 = hash key 0, 1 = 2**128 - 1) so the picture does not need 39-digit axes.
 
 >>> from labsim.viz.shards import hash_fraction
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from labsim.streams.routing import HASH_KEY_SPACE, _shard_entries, partition_key_hash, shard_for_key
+from labsim.keyspace import HASH_KEY_SPACE, shard_ranges, partition_key_hash, shard_for_key
 
 __all__ = ["hash_fraction", "describe_key", "plot_hash_space", "key_explorer"]
 
@@ -38,7 +38,7 @@ def describe_key(shards: Any, partition_key: str) -> dict[str, Any]:
 
 
 def _open_ranges(shards: Any) -> list[tuple[int, int, str]]:
-    entries = [(start, end, shard_id) for start, end, shard_id, is_open in _shard_entries(shards) if is_open]
+    entries = [(start, end, shard_id) for start, end, shard_id, is_open in shard_ranges(shards) if is_open]
     if not entries:
         raise ValueError("no open shards to draw: pass a list_shards/describe_stream response")
     return sorted(entries)
