@@ -273,3 +273,26 @@ def all_quotas() -> dict[str, Any]:
         elif isinstance(value, dict) and value and all(isinstance(v, _Fact) for v in value.values()):
             out.update({f"{name}[{k}]": v for k, v in value.items()})
     return out
+# Kinesis Agent for Linux (kinesis-facts 6; labsim.agent validates agent.json against these).
+AGENT_MAX_BUFFER_AGE_MS = Quota(60_000, "ms, default maxBufferAgeMillis", "AGENT: tailing/FileFlow.java (kinesis-facts 6.2)")
+AGENT_MAX_BUFFER_AGE_MS_MIN = Quota(1_000, "ms, smallest maxBufferAgeMillis", "AGENT: tailing/KinesisFileFlow.java")
+AGENT_MAX_BUFFER_AGE_MS_MAX = Quota(900_000, "ms, largest maxBufferAgeMillis", "AGENT: tailing/KinesisFileFlow.java")
+AGENT_MAX_BUFFER_RECORDS = Quota(500, "records per buffer, default and largest maxBufferSizeRecords", "AGENT: tailing/KinesisConstants.java")
+AGENT_KDS_MAX_BUFFER_BYTES = Quota(5 * MiB, "bytes per buffer, default and largest for a Kinesis flow", "AGENT: tailing/KinesisConstants.java")
+AGENT_FIREHOSE_MAX_BUFFER_BYTES = Quota(4 * MiB, "bytes per buffer, default and largest for a Firehose flow", "AGENT: tailing/FirehoseConstants.java")
+AGENT_KDS_MAX_RECORD_BYTES = Quota(1 * MiB, "bytes per record incl. partition key, longer ones truncated", "AGENT: tailing/KinesisConstants.java")
+AGENT_FIREHOSE_MAX_RECORD_BYTES = Quota(1_000 * KiB, "bytes per record, longer ones truncated", "AGENT: tailing/FirehoseConstants.java")
+AGENT_FIREHOSE_MAX_BATCH_RECORDS = Quota(500, "records per PutRecordBatch", "FH-API PutRecordBatch")
+AGENT_MIN_TIME_BETWEEN_POLLS_MS = Quota(100, "ms, default minTimeBetweenFilePollsMillis", "AGENT: tailing/FileFlow.java")
+AGENT_MAX_TIME_BETWEEN_REFRESH_MS = Quota(10_000, "ms, default maxTimeBetweenFileTrackerRefreshMillis", "AGENT: tailing/FileFlow.java")
+AGENT_RETRY_INITIAL_BACKOFF_MS = Quota(100, "ms, default retryInitialBackoffMillis", "AGENT: Constants.java")
+AGENT_RETRY_MAX_BACKOFF_MS = Quota(10_000, "ms, default retryMaxBackoffMillis", "AGENT: Constants.java")
+AGENT_PUBLISH_QUEUE_CAPACITY = Quota(100, "buffers, default publishQueueCapacity", "AGENT: Constants.java")
+AGENT_SHUTDOWN_TIMEOUT_MS = Quota(10_000, "ms, default shutdownTimeoutMillis", "AGENT: config/AgentConfiguration.java")
+AGENT_CHECKPOINT_TTL_DAYS = Quota(7, "days a checkpoint row is kept", "AGENT: config/AgentConfiguration.java")
+AGENT_METRICS_BUFFER_TIME_MS = Quota(30_000, "ms, default cloudwatch.metricsBufferTimeMillis", "AGENT: config/AgentConfiguration.java")
+AGENT_PARTITION_KEY_RANDOM_BOUND = Quota(1_000_000, "exclusive bound of the RANDOM partition key (a double as text)", "AGENT: tailing/KinesisRecord.java")
+# CloudWatch Logs subscription filters (CWL: service limits).
+LOGS_SUBSCRIPTION_FILTERS_PER_GROUP = Quota(2, "subscription filters per log group", "AWS CloudWatch Logs quotas (moto enforces 2)")
+AGENT_BACKOFF_FACTOR = Rate(2.0, "x per successive failure, retry back-off growth", "AGENT: tailing/AsyncPublisherThrottler.java")
+AGENT_BACKOFF_JITTER = Rate(0.30, "fraction, +/- random spread of each back-off", "AGENT: tailing/AsyncPublisherThrottler.java")
