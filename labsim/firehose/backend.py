@@ -391,17 +391,3 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
         stream = self._stream(stream_name)
         stream.encryption = {"Status": "DISABLED"}
 
-    def send_log_event(self, delivery_stream_arn: str, filter_name: str, log_group_name: str,  # type: ignore[override]
-                       log_stream_name: str, log_events: list[dict[str, Any]]) -> None:
-        """CloudWatch Logs subscriptions deliver through the same buffer (gzip JSON, as Logs sends)."""
-        import gzip
-        import json
-
-        stream = self.lookup_name_from_arn(delivery_stream_arn)
-        if stream is None or stream.pipeline is None:
-            return
-        payload = gzip.compress(json.dumps({
-            "messageType": "DATA_MESSAGE", "owner": self.account_id, "logGroup": log_group_name,
-            "logStream": log_stream_name, "subscriptionFilters": [filter_name], "logEvents": log_events,
-        }, separators=(",", ":")).encode(), mtime=0)
-        stream.pipeline.add([payload], [self.clock.now()], len(payload))
