@@ -12,6 +12,7 @@ Internals relied on:
 - ``moto.core.utils.utcnow``: moto's clock; replaced (also where modules imported it by name).
 - ``moto.moto_api._internal.mock_random``: moto's random source (ids, ARNs); seeded per lab.
 - ``moto.backends.get_backend(service)``: the BackendDict of a service.
+- ``moto.iam.models.get_account_id_from(access_key)``: the account a request is served from.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ import moto.core.utils as _core_utils
 from moto.moto_api._internal import mock_random
 
 MOTO_VERSION = "5.2.5"
+#: moto's default account: the lab's account, and the one any unknown access key resolves to.
+DEFAULT_ACCOUNT_ID = "123456789012"
 
 #: Services a lab preloads so the first call in a lesson is not slowed by moto's lazy imports.
 PRELOADED_SERVICES = ("kinesis", "firehose", "s3", "dynamodb", "cloudwatch", "iam", "kms", "sts", "logs")
@@ -72,6 +75,17 @@ def stop() -> None:
 def serve(request: Any) -> tuple[int, dict[str, str], Any] | None:
     """Let moto answer a botocore request; ``None`` if no moto backend matches its URL."""
     return _core_models.botocore_stubber.process_request(request)
+
+
+def account_for_access_key(access_key: str) -> str:
+    """The account moto serves a request signed with ``access_key`` from (IAM keys map to theirs)."""
+    import os
+
+    if "MOTO_ACCOUNT_ID" in os.environ:
+        return os.environ["MOTO_ACCOUNT_ID"]
+    from moto.iam.models import get_account_id_from
+
+    return get_account_id_from(access_key)
 
 
 def get_backend(service: str) -> Any:
@@ -135,20 +149,22 @@ class LabBackendMixin:
         return importlib.import_module(f"moto.{self.moto_service}.urls")
 
 
-def swap_backend_class(service: str, cls: type, context: Any = None) -> Callable[[], None]:
+def swap_backend_class(service: str, cls: type, context: Any = None, **attributes: Any) -> Callable[[], None]:
     """Serve ``service`` with ``cls`` (a subclass of moto's backend) until the returned undo is called.
 
     moto builds backends itself, one per account and Region, from ``(region_name, account_id)``; the
     lab's ``context`` (``labsim.context.LabContext``) reaches them as the class attribute ``context``
-    of a per-lab subclass, so no backend has to look the running lab up. Backends already built are
+    of a per-lab subclass (with any other ``attributes`` the physics hands its backends, such as
+    CloudWatch's publishers), so no backend has to look the running lab up. Backends already built are
     dropped, so every account and Region gets a fresh instance.
     """
     backend_dict = get_backend(service)
     original = backend_dict.backend
     if not issubclass(cls, original):
         raise TypeError(f"{cls.__name__} must subclass moto's {original.__name__}")
-    if context is not None:
-        cls = type(cls.__name__, (cls,), {"context": context, "__module__": cls.__module__, "__qualname__": cls.__qualname__})
+    if context is not None or attributes:
+        bound = {"context": context, "__module__": cls.__module__, "__qualname__": cls.__qualname__, **attributes}
+        cls = type(cls.__name__, (cls,), bound)
     backend_dict.backend = cls
     backend_dict.clear()
 

@@ -27,13 +27,15 @@ from typing import Any
 class LabContext:
     """A lab's clock, account, Region and seed, as every service of that lab sees them."""
 
-    __slots__ = ("clock", "account_id", "region", "seed")
+    __slots__ = ("clock", "account_id", "region", "seed", "faults")
 
     def __init__(self, clock: Any, account_id: str, region: str, seed: int = 0) -> None:
         self.clock = clock
         self.account_id = account_id
         self.region = region
         self.seed = seed
+        #: The lab's ``labsim.faults.Faults`` (injects nothing unless asked).
+        self.faults: Any = None
 
     def now(self) -> float:
         return self.clock.now()

@@ -31,14 +31,16 @@ from typing import Any, Callable, Protocol
 
 import boto3
 
-from . import _moto
+from . import _moto, jitter
 from .clock import Clock, make_clock, real_sleep
 from .context import LabContext
+from .faults import Faults
 from .safety import FAKE_ACCESS_KEY, FAKE_SECRET_KEY, guard
 from .transport import router
+from .validation import ModelGuard
 
 DEFAULT_REGION = "us-east-1"
-DEFAULT_ACCOUNT_ID = "123456789012"  # moto's default account: every backend uses it
+DEFAULT_ACCOUNT_ID = _moto.DEFAULT_ACCOUNT_ID
 
 
 class LabError(RuntimeError):
@@ -99,9 +101,12 @@ class Lab:
         self.clock: Clock = make_clock(clock, start_time)
         #: What this lab hands to every service it runs (clock, account, Region, seed).
         self.context = LabContext(self.clock, self.account_id, self.region, seed)
+        #: Opt-in fault injection (``lab.faults.inject("PutRecords", "InternalFailure", rate=0.1)``).
+        self.faults = self.context.faults = Faults(self.context)
         self.physics: dict[str, Physics] = {}
         self.running = False
         self._saved_sleep: Any = None
+        self._undo_guards: list[Callable[[], None]] = []
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> "Lab":
@@ -116,15 +121,20 @@ class Lab:
                 )
             _moto.check_version()
             physics_classes = _physics_classes()
-            if self.clock.failures or getattr(self.clock, "_stop", None) is not None and self.clock._stop.is_set():
+            if self.clock.failures or self.clock.closed:
                 self.clock = make_clock(self._clock_arg, self._start_time)
             self.clock.adopt_thread()
             self.context = LabContext(self.clock, self.account_id, self.region, self.seed)
+            self.faults = self.context.faults = Faults(self.context)
             try:
                 guard.install(self.region)
                 _moto.start(self.seed)
                 _moto.patch_time(self.clock.now)
                 self._patch_sleep()
+                jitter.install(self.context.rng("retry-jitter"))
+                router.default_region = self.region
+                router.seed_request_ids(self.context.rng("request-ids"))
+                self._undo_guards = [router.add_guard(ModelGuard(), "model"), router.add_guard(self.faults, "faults")]
                 router.active = True
                 _active = self
                 self.running = True
@@ -153,7 +163,10 @@ class Lab:
                 errors.append(exc)
         self.physics.clear()
         router.active = False
-        router.clear()
+        while self._undo_guards:
+            self._undo_guards.pop()()
+        router.reset()
+        jitter.remove()
         self._unpatch_sleep()
         _moto.unpatch_time()
         _moto.stop()

@@ -139,6 +139,8 @@ CONTROL_PLANE_TPS = {
     "RegisterStreamConsumer": Quota(5, "calls/s per account", "KDS-API RegisterStreamConsumer"),
 }
 LIST_SHARDS_NEXT_TOKEN_LIFETIME_SECONDS = Quota(300, "s a ListShards NextToken stays valid", "KDS-API ListShards")
+DESCRIBE_STREAM_SHARDS_DEFAULT = Quota(100, "shards per DescribeStream page, the default and the most returned (Limit 1-10,000)", "KDS-API DescribeStream")
+LIST_STREAMS_DEFAULT_LIMIT = Quota(100, "stream names per ListStreams page when Limit is not given (Limit 1-10,000)", "KDS-API ListStreams")
 LIST_SHARDS_MAX_RESULTS = Quota(1000, "shards per ListShards page (MaxResults 1-10,000; above 1,000 still 1,000)", "KDS-API ListShards")
 LIST_STREAM_CONSUMERS_MAX_RESULTS = Quota(100, "consumers per ListStreamConsumers page (MaxResults 1-10,000)", "KDS-API ListStreamConsumers")
 CONSUMERS_CREATING_AT_ONCE = Quota(5, "EFO consumers in CREATING per account", "KDS-API RegisterStreamConsumer")
@@ -221,12 +223,11 @@ KPL_METRICS_UPLOAD_DELAY_MS = Quota(60_000, "ms between metrics uploads (1-60,00
 KPL_AGGREGATION_OVERHEAD_BYTES = Quota(20, "bytes per aggregated record (4 magic + 16 MD5)", "KPL: aggregation-format.md; kinesis_record.h")
 KPL_LIMITER_RECORDS_CAPACITY = Quota(1000, "records the per-shard token bucket holds", "KPL: aws/kinesis/core/limiter.h")
 KPL_LIMITER_BYTES_CAPACITY = Quota(
-    10 * MiB, "bytes the per-shard token bucket holds", "KPL: aws/kinesis/core/limiter.h (kinesis-facts 4.4)",
-    then=1 * MiB, changed="KPL 1.x (0.x limiter.h held 1 MiB)",
+    1 * MiB, "bytes the per-shard token bucket holds (kBytesPerSecLimit = 1024 * 1024)",
+    "KPL: aws/kinesis/core/limiter.h, aws/utils/token_bucket.h add_token_stream(max, rate) (kinesis-facts 4.4)",
 )
 KPL_LIMITER_DRAIN_MS = Quota(25, "ms between limiter drains", "KPL: aws/kinesis/core/limiter.h")
 KPL_COLLECTOR_SHARD_FLUSH_BYTES = Quota(256 * KiB, "bytes buffered for one shard that make the collector send", "KPL: aws/kinesis/core/collector.h")
-KPL_REDUCER_MIN_BUFFER_MS = Quota(50, "ms a buffer waits at least after its last add before a timed flush", "KPL: aws/kinesis/core/reducer.h kMinBufferTime")
 
 
 def all_quotas() -> dict[str, Any]:

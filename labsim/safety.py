@@ -5,7 +5,9 @@ Three guards, installed together by ``Lab.start()`` and removed by ``Lab.stop()`
 1. Credentials. Every botocore session resolves to the lab's fake credentials, whatever the
    environment, ``~/.aws`` or an instance profile holds. The environment is not touched, so real
    keys are neither read into a request nor changed.
-2. Region. A client created without a region gets the lab's region instead of ``NoRegionError``.
+2. Configuration. A client created without a region gets the lab's region instead of
+   ``NoRegionError``; endpoints configured for another emulator (``AWS_ENDPOINT_URL``, or
+   ``endpoint_url`` in ``~/.aws/config``) are ignored, so the lab's clients reach the lab.
 3. Transport. botocore's HTTP layer refuses to send. A request the lab did not answer in-process
    (a client whose session predates labsim, an ``endpoint_url`` that is not an AWS endpoint the lab
    simulates) fails with ``NetworkBlockedError`` instead of reaching the network. An ``endpoint_url``
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import botocore.args
 import botocore.credentials
 import botocore.httpsession
 import botocore.session
@@ -27,6 +30,10 @@ FAKE_CREDENTIALS = botocore.credentials.Credentials(FAKE_ACCESS_KEY, FAKE_SECRET
 
 class NetworkBlockedError(RuntimeError):
     """A request would have left the machine while a lab was running; labsim refused to send it."""
+
+
+class LabStoppedError(NetworkBlockedError):
+    """A client made inside a lab was used after the lab stopped; nothing was sent."""
 
 
 class _Guard:
@@ -45,6 +52,7 @@ class _Guard:
             "send": botocore.httpsession.URLLib3Session.send,
             "get_credentials": botocore.session.Session.get_credentials,
             "get_config_variable": botocore.session.Session.get_config_variable,
+            "ignore_endpoints": botocore.args.ClientArgsCreator._ignore_configured_endpoint_urls,
         }
         guard = self
         original_get_config = self._saved["get_config_variable"]
@@ -68,6 +76,12 @@ class _Guard:
                 return guard.region
             return value
 
+        def ignore_configured_endpoints(args_self: Any, client_config: Any) -> bool:
+            # Endpoints configured for another emulator (AWS_ENDPOINT_URL, endpoint_url in
+            # ~/.aws/config) would point the lab's clients away from the lab: ignore them.
+            return True
+
+        botocore.args.ClientArgsCreator._ignore_configured_endpoint_urls = ignore_configured_endpoints  # type: ignore[method-assign]
         botocore.httpsession.URLLib3Session.send = refuse_send  # type: ignore[method-assign]
         botocore.session.Session.get_credentials = fake_credentials  # type: ignore[method-assign]
         botocore.session.Session.get_config_variable = default_region  # type: ignore[method-assign]
@@ -79,6 +93,7 @@ class _Guard:
         botocore.httpsession.URLLib3Session.send = self._saved["send"]  # type: ignore[method-assign]
         botocore.session.Session.get_credentials = self._saved["get_credentials"]  # type: ignore[method-assign]
         botocore.session.Session.get_config_variable = self._saved["get_config_variable"]  # type: ignore[method-assign]
+        botocore.args.ClientArgsCreator._ignore_configured_endpoint_urls = self._saved["ignore_endpoints"]  # type: ignore[method-assign]
         self.active = False
 
 

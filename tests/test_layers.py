@@ -10,7 +10,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "labsim"
 
 LAYER = {
-    "clock": 0, "quotas": 0, "safety": 0, "transport": 0, "_moto": 0, "lab": 0, "context": 0,
+    "clock": 0, "quotas": 0, "keyspace": 0, "safety": 0, "transport": 0, "_moto": 0, "lab": 0, "context": 0,
+    "errors": 0, "faults": 0, "jitter": 0, "pagetokens": 0, "validation": 0, "scheduling": 0, "tokenbucket": 0,
     "streams": 1, "cloudwatch": 1, "firehose": 1, "dynamodb": 1, "logs": 1, "iot": 1,
     "kpl": 2, "kcl": 2, "agent": 2,
     "viz": 3, "quiz": 3, "grading": 3,
@@ -69,3 +70,45 @@ def test_imports_point_down(path: Path):
             assert target not in ("_moto", "transport") and LAYER[target] != 1, (
                 f"{path.relative_to(PACKAGE)}: client libraries use boto3 only, not {name}"
             )
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(PACKAGE.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def test_no_import_circles():
+    """No module of labsim reaches itself through its imports (function-level imports included)."""
+    paths = sorted(PACKAGE.rglob("*.py"))
+    names = {_module_name(p): p for p in paths}
+    graph: dict[str, set[str]] = {}
+    for name, path in names.items():
+        targets = set()
+        for imported in _imports(path):
+            # "from labsim.streams import x" may name a submodule or an attribute: take the longest module.
+            while imported and imported not in names:
+                imported = imported.rpartition(".")[0]
+            if imported and imported != name and not name.startswith(imported + "."):
+                targets.add(imported)
+        graph[name] = targets
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                cycle = stack[stack.index(nxt):] + [nxt]
+                raise AssertionError("import circle: " + " -> ".join(cycle))
+            if nxt not in state:
+                visit(nxt)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node)

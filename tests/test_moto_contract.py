@@ -5,6 +5,7 @@ If a dependency upgrade breaks one of these, fix labsim._moto (or labsim.transpo
 
 from __future__ import annotations
 
+import json
 import os
 
 import boto3
@@ -134,3 +135,115 @@ def test_mock_aws_start_reset_empties_backends():
         boto3.client("kinesis", region_name="us-east-1").create_stream(StreamName="a", ShardCount=1)
     with moto.mock_aws():
         assert boto3.client("kinesis", region_name="us-east-1").list_streams()["StreamNames"] == []
+
+
+def test_json_rest_error_carries_what_the_pipeline_renders():
+    # labsim.streams.errors subclasses JsonRESTError; moto renders it for the operations moto serves
+    # and labsim's codecs read error_type / message / code.
+    from moto.core.exceptions import JsonRESTError
+
+    from labsim.streams.errors import InvalidArgumentError
+
+    err = InvalidArgumentError("bad")
+    assert isinstance(err, JsonRESTError)
+    assert (err.error_type, err.message, err.code) == ("InvalidArgumentException", "bad", 400)
+    assert json.loads(err.description) == {"__type": "InvalidArgumentException", "message": "bad"}
+
+
+def test_moto_resolves_an_unknown_access_key_to_the_default_account():
+    from moto.iam.models import get_account_id_from
+
+    from labsim import _moto
+
+    assert get_account_id_from("AKIANOTKNOWNANYWHERE") == _moto.DEFAULT_ACCOUNT_ID
+    assert _moto.account_for_access_key("AKIANOTKNOWNANYWHERE") == _moto.DEFAULT_ACCOUNT_ID
+
+
+def test_overridden_backend_methods_accept_the_calls_moto_still_makes():
+    # Operations labsim does not serve itself go through moto's KinesisResponse, which calls the
+    # backend with moto's own signature: every method labsim overrides for them must accept it.
+    import inspect
+
+    from moto.kinesis.models import KinesisBackend
+    from moto.kinesis.responses import KinesisResponse
+
+    from labsim.streams.api import OPERATIONS, snake
+    from labsim.streams.backend import LabKinesisBackend
+
+    served_by_labsim = {snake(op) for op in OPERATIONS}
+    checked = 0
+    for name, ours in vars(LabKinesisBackend).items():
+        theirs = getattr(KinesisBackend, name, None)
+        if not callable(ours) or theirs is None or name.startswith("_") or name in served_by_labsim:
+            continue
+        if not hasattr(KinesisResponse, name):
+            continue  # no response method of moto reaches it
+        params = [p for p in inspect.signature(theirs).parameters.values() if p.name != "self"]
+        positional = [object()] * len([p for p in params if p.default is inspect.Parameter.empty])
+        inspect.signature(ours).bind(None, *positional)  # raises TypeError if moto's call would fail
+        checked += 1
+    assert checked >= 3, "expected labsim to override some of the operations moto still serves"
+
+
+# --- botocore internals labsim relies on (same rule: one failing test per moved internal) ----------
+def test_botocore_hands_the_request_context_with_params_and_model_to_before_send():
+    import botocore.session
+
+    seen = {}
+
+    def capture(params=None, model=None, context=None, **kwargs):
+        context["probe"] = (params, model.name)
+
+    def answer(request, **kwargs):
+        seen["context"] = request.context.get("probe")
+        from botocore.awsrequest import AWSResponse
+        from io import BytesIO
+
+        class Raw(BytesIO):
+            def stream(self, **kw):
+                yield self.read()
+
+        return AWSResponse(request.url, 200, {}, Raw(b'{"StreamNames":[],"HasMoreStreams":false}'))
+
+    client = botocore.session.Session().create_client("kinesis", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
+    client.meta.events.register("before-parameter-build.kinesis.ListStreams", capture)
+    client.meta.events.register_first("before-send.kinesis.ListStreams", answer)
+    client.list_streams(Limit=3)
+    assert seen["context"] == ({"Limit": 3}, "ListStreams")
+
+
+def test_botocore_retry_jitter_comes_from_the_attributes_labsim_replaces():
+    import botocore.retries.standard as standard
+    import botocore.retryhandler as legacy
+
+    assert callable(standard.ExponentialBackoff.delay_amount)
+    backoff = standard.ExponentialBackoff()
+    assert backoff._random is not None  # the standard mode draws from self._random
+    assert legacy.random is not None and hasattr(legacy.random, "random")  # the legacy mode: module global
+
+
+def test_botocore_decides_on_configured_endpoints_in_one_method():
+    import inspect
+
+    import botocore.args
+
+    method = botocore.args.ClientArgsCreator._ignore_configured_endpoint_urls
+    assert list(inspect.signature(method).parameters) == ["self", "client_config"]
+
+
+def test_swap_backend_class_binds_the_lab_context_and_extra_attributes():
+    from moto.cloudwatch.models import CloudWatchBackend
+
+    from labsim import _moto
+
+    class Probe(_moto.LabBackendMixin, CloudWatchBackend):
+        moto_service = "cloudwatch"
+
+    marker = object()
+    undo = _moto.swap_backend_class("cloudwatch", Probe, context=marker, publishers=["p"])
+    try:
+        backend = _moto.get_backend("cloudwatch")["123456789012"]["us-east-1"]
+        assert isinstance(backend, Probe) and backend.context is marker and backend.publishers == ["p"]
+    finally:
+        undo()
+    assert not isinstance(_moto.get_backend("cloudwatch")["123456789012"]["us-east-1"], Probe)

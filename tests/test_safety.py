@@ -20,20 +20,6 @@ REAL_LOOKING = {
 }
 
 
-@pytest.fixture
-def no_network(monkeypatch):
-    """Block and record every attempt to resolve or connect, for the whole test."""
-    attempts: list[tuple] = []
-
-    def refuse(*args, **kwargs):
-        attempts.append(args)
-        raise OSError("network blocked by the test")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
-    return attempts
 
 
 def test_a_whole_session_runs_with_the_network_blocked(no_network):

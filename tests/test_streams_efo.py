@@ -276,12 +276,3 @@ def test_latency_model_matches_the_published_figures():
         propagation_delay("carrier-pigeon")
     with pytest.raises(ValueError):
         propagation_delay("efo", 0)
-
-
-@pytest.mark.parametrize("name", ["labsim.streams.eventstream", "labsim.streams.latency"])
-def test_docstring_examples_of_the_read_side_run(name):
-    import doctest
-    import importlib
-
-    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    assert result.failed == 0 and result.attempted > 0

@@ -100,13 +100,14 @@ def test_at_timestamp_starts_at_first_record_at_or_after_the_time(lab):
     assert [r["Data"] for r in old["Records"]] == [b"0", b"1", b"2", b"3"]
 
 
-def test_at_timestamp_in_the_future_skips_records_that_arrive_before_it(lab):
+def test_at_timestamp_in_the_future_is_invalid_argument(lab):
+    # The service refuses a start it has not reached yet (issue 8: the lab used to accept it).
     k = make_stream(lab)
-    it = iterator(k, "AT_TIMESTAMP", Timestamp=lab.clock.now() + 60)
-    put(k, 1)
-    lab.clock.advance(61)
-    put(k, 1, start=1)
-    assert [r["Data"] for r in k.get_records(ShardIterator=it)["Records"]] == [b"1"]
+    with pytest.raises(ClientError) as e:
+        iterator(k, "AT_TIMESTAMP", Timestamp=lab.clock.now() + 60)
+    assert code(e) == "InvalidArgumentException"
+    assert "timestampInMillis parameter cannot be greater than the currentTimestampInMillis" in message(e)
+    assert iterator(k, "AT_TIMESTAMP", Timestamp=lab.clock.now())  # now itself is fine
 
 
 def test_at_timestamp_older_than_the_trim_horizon_gives_the_oldest_untrimmed_record(lab):
@@ -132,7 +133,17 @@ def test_sequence_number_from_another_shard_is_invalid_argument(lab):
     )
 
 
-@pytest.mark.parametrize("bad", ["123", "never-issued", "abc"])
+def test_a_sequence_number_that_breaks_the_model_pattern_is_a_validation_error(lab):
+    # The model's pattern (0|([1-9]\d{0,128})) is checked before the service looks at the value.
+    k = make_stream(lab)
+    put(k, 1)
+    with pytest.raises(ClientError) as e:
+        iterator(k, "AFTER_SEQUENCE_NUMBER", StartingSequenceNumber="abc")
+    assert code(e) == "ValidationException"
+    assert "Value 'abc' at 'startingSequenceNumber' failed to satisfy constraint: Member must satisfy regular expression pattern" in message(e)
+
+
+@pytest.mark.parametrize("bad", ["123", "never-issued"])
 def test_garbage_or_never_issued_sequence_numbers_are_invalid_argument(lab, bad):
     k = make_stream(lab)
     seq = put(k, 1)[0]
@@ -259,9 +270,11 @@ def test_limit_must_be_between_1_and_10000(lab):
     put(k, 5)
     it = iterator(k)
     assert len(k.get_records(ShardIterator=it, Limit=2)["Records"]) == 2
+    # Out of the model's range (1-10,000): ValidationException, as the service answers.
     with pytest.raises(ClientError) as e:
         k.get_records(ShardIterator=it, Limit=10_001)
-    assert code(e) == "InvalidArgumentException"
+    assert code(e) == "ValidationException"
+    assert "Value '10001' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 10000" in message(e)
     with pytest.raises(ParamValidationError):
         k.get_records(ShardIterator=it, Limit=0)  # botocore checks the model's minimum itself
 

@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 
 from labsim import quotas
 from labsim.safety import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
-from labsim.streams.routing import shard_for_key
+from labsim.keyspace import shard_for_key
 
 SESSION = boto3.session.Session(aws_access_key_id=FAKE_ACCESS_KEY, aws_secret_access_key=FAKE_SECRET_KEY, region_name="us-east-1")
 HALF = 2**127

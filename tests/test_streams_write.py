@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from labsim import Lab, quotas
 from labsim.streams import shard_for_key
-from labsim.streams.routing import MAX_HASH_KEY
+from labsim.keyspace import MAX_HASH_KEY
 
 NO_RETRY = Config(retries={"total_max_attempts": 1})
 MiB = 1024 * 1024
@@ -581,13 +581,20 @@ def test_moto_kinesis_methods_labsim_overrides_keep_their_signatures():
         assert ours[: len(theirs)] == theirs, f"{name}: moto {theirs} vs labsim {ours}"
 
 
-def test_moto_read_and_reshard_paths_are_refused_on_the_lab_model(lab):
-    # The read side serves these; moto's own versions would misread labsim's model.
+def test_each_operation_has_one_implementation_on_the_backend(lab, kinesis):
+    # The pipeline's handlers and direct backend calls reach the same method: what one changes,
+    # the other sees (no second door with its own state).
+    make_stream(lab, kinesis, shards=1)
     backend = lab.backend("kinesis")
-    for method in (backend.get_shard_iterator, backend.get_records, backend.list_shards,
-                   backend.split_shard, backend.merge_shards, backend.update_shard_count):
-        with pytest.raises(NotImplementedError, match="read side"):
-            method(None, "s", "shardId-000000000000", "LATEST")
+    kinesis.put_record(StreamName="s", Data=b"x", PartitionKey="k")
+    it = backend.get_shard_iterator("s", None, "shardId-000000000000", "TRIM_HORIZON")
+    batch = backend.get_records(it, 10)
+    assert [r.data for r in batch.records] == [b"x"] and batch.millis_behind_latest == 0
+    resp = kinesis.get_records(ShardIterator=batch.next_iterator)
+    assert resp["Records"] == [] and resp["MillisBehindLatest"] == 0
+    backend.split_shard(stream_name="s", shard_to_split="shardId-000000000000", new_starting_hash_key=str(2**127))
+    assert [s["ShardId"] for s in kinesis.list_shards(StreamName="s")["Shards"]] == [
+        "shardId-000000000000", "shardId-000000000001", "shardId-000000000002"]
 
 
 def test_enhanced_monitoring_lists_metrics_in_a_stable_order(lab, kinesis):

@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import pytest
 
 from labsim import Lab, quotas
-from labsim.streams.routing import even_hash_ranges, shard_for_key
+from labsim.keyspace import even_hash_ranges, shard_for_key
 from labsim.viz import producers, shards
 from labsim.viz.producers import (
     RequestCounter,
@@ -116,10 +116,10 @@ def test_shards_needed_follows_the_sizing_formula():
 
 
 def test_planner_seconds_shrink_for_heavy_loads():
-    assert producers._planner_seconds(1024, 1000, 30) == 30
-    assert producers._planner_seconds(1024, 2000, 30) == 15
-    assert producers._planner_seconds(1024, 5000, 30) == 6
-    assert producers._planner_seconds(50 * 1024, 5000, 30) == producers.PLANNER_MIN_SECONDS
+    assert producers.planner_seconds(1024, 1000, 30) == 30
+    assert producers.planner_seconds(1024, 2000, 30) == 15
+    assert producers.planner_seconds(1024, 5000, 30) == 6
+    assert producers.planner_seconds(50 * 1024, 5000, 30) == producers.PLANNER_MIN_SECONDS
 
 
 def test_capacity_planner_reruns_the_simulation_when_a_slider_moves(lab):

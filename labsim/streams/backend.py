@@ -3,16 +3,16 @@
 One instance serves one account and Region. It keeps ``self.streams`` (moto's attribute name) as
 a dict of ``labsim.streams.model.Stream``, whose objects provide the attributes moto's own methods
 and its KinesisResponse read (``to_json``, ``to_json_summary``, ``shards``, ``tags``, ``consumers``,
-``shard_level_metrics``, ``encryption_type``...), so operations labsim does not override (tags,
-retention, encryption, enhanced monitoring, consumers, resource policies) keep working on the
-labsim model.
+``shard_level_metrics``, ``encryption_type``...), so the operations moto's KinesisResponse still
+serves (tags, encryption, enhanced monitoring, resource policies, DescribeLimits, UpdateStreamMode)
+work on the labsim model.
 
-Both doors lead here: the fast handlers in ``labsim.streams.wire`` call the methods below directly,
-and moto's KinesisResponse (``kinesis_backends[account][region]``) calls them through moto's
-dispatch. Either way the same validation, status rules, budgets and metrics apply.
+Every operation has exactly one implementation here: a method of this class, or of the concept
+module it owns and delegates to (``reads``, ``retention``, ``resharding``, ``efo``). The pipeline
+handlers in ``labsim.streams.api`` call these methods; moto's KinesisResponse calls the rest.
 
-Reads (GetShardIterator, GetRecords, ListShards) are not here: the read side (``readside.install``)
-serves them and the resharding calls, and moto's versions refuse to run on this model.
+The lab's clock, account and seed come from ``self.context`` (``labsim.context.LabContext``),
+bound to this class when the lab swaps it in (``labsim._moto.swap_backend_class``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import binascii
 import hashlib
 import json
 import re
-from bisect import bisect_right
 from typing import Any
 
 from moto.kinesis.models import KinesisBackend
@@ -33,9 +32,15 @@ from labsim.clock import VirtualClock
 from . import errors as E
 from . import lifecycle
 from .budgets import ShardWriteBudget
+from .efo import EnhancedFanOut
+from .iterators import IteratorCodec
 from .metrics import SHARD_WRITE_METRICS, MetricsAggregator
 from .model import Shard, Stream
-from .routing import HASH_KEY_PATTERN, MAX_HASH_KEY
+from .reads import Reads, ShardBatch, read_shard
+from .resharding import Resharding
+from .retention import Retention
+from labsim.keyspace import HASH_KEY_PATTERN, MAX_HASH_KEY
+from labsim.keyspace import partition_key_hash as key_hash
 from .scaling import OnDemandScaler
 
 STREAM_NAME_RE = re.compile(r"^[a-zA-Z0-9_.-]+$")
@@ -43,9 +48,8 @@ STREAM_NAME_PATTERN = "[a-zA-Z0-9_.-]+"
 HASH_KEY_REGEX_TEXT = "0|([1-9]\\d{0,38})"
 SEQUENCE_NUMBER_RE = re.compile(r"^(0|[1-9]\d{0,128})$")
 THROTTLED = "ProvisionedThroughputExceededException"
+INTERNAL_FAILURE = "InternalFailure"
 
-_md5 = hashlib.md5
-_from_bytes = int.from_bytes
 
 
 def _b64decode(value: Any) -> bytes:
@@ -70,6 +74,19 @@ class LabKinesisBackend(LabBackendMixin, KinesisBackend):
         self.streams: dict[str, Stream] = {}  # type: ignore[assignment]
         self.metrics = MetricsAggregator(self.clock, self._cloudwatch)
         self.scaler = OnDemandScaler(self.clock)
+        # Iterators and page tokens are signed with secrets derived from the lab's seed, so they are
+        # the same on every run while a tampered one still fails its MAC.
+        self.iterator_codec = IteratorCodec(secret=self.context_secret("iterators"))
+        self.reads = Reads(self)
+        self.retention = Retention(self)
+        self.resharding = Resharding(self)
+        self.efo = EnhancedFanOut(self)
+        self._sweep = self.clock.call_every(float(quotas.RETENTION_SWEEP_SECONDS), self.retention.sweep_all, name="kinesis-retention-sweep")
+
+    def context_secret(self, purpose: str) -> bytes:
+        if self.context is not None:
+            return self.context.secret(purpose)
+        return hashlib.sha256(f"labsim:{purpose}:0".encode()).digest()
 
     def _cloudwatch(self) -> Any:
         return get_backend("cloudwatch")[self.account_id][self.region_name]
@@ -175,9 +192,14 @@ class LabKinesisBackend(LabBackendMixin, KinesisBackend):
         lifecycle.begin_creating(self.clock, stream)
         return stream
 
-    def delete_stream(self, stream_arn: str | None, stream_name: str | None) -> Stream:  # type: ignore[override]
+    def delete_stream(self, stream_arn: str | None, stream_name: str | None, enforce_consumer_deletion: bool = False) -> Stream:  # type: ignore[override]
         stream = self.describe_stream(stream_arn, stream_name)
         self._changeable(stream)
+        if stream.consumers and not enforce_consumer_deletion:
+            raise E.ResourceInUseError(
+                f"Stream {stream.name} under account {self.account_id} has registered consumers. "
+                "Deregister them first, or set EnforceConsumerDeletion to delete them with the stream."
+            )
         lifecycle.begin_deleting(self.clock, stream, self._remove)
         return stream
 
@@ -259,17 +281,19 @@ class LabKinesisBackend(LabBackendMixin, KinesisBackend):
         total = 0
         for i, entry in enumerate(raw, 1):
             where = f"records.{i}.member." if batch else ""
+            if type(entry) is not dict:
+                raise E.SerializationError()
             pk = entry.get("PartitionKey")
             try:
                 data = _b64decode(entry.get("Data"))
-            except (binascii.Error, ValueError, UnicodeEncodeError):
-                raise E.KinesisError("Start of structure or map found where not expected.", "SerializationException") from None
+            except (binascii.Error, ValueError, UnicodeEncodeError, AttributeError, TypeError):
+                raise E.SerializationError() from None
             ehk = entry.get("ExplicitHashKey")
             if pk is None:
                 (problems := problems or []).append(f"Value null at '{where}partitionKey' failed to satisfy constraint: Member must not be null")
                 continue
             if not isinstance(pk, str) or not (ehk is None or isinstance(ehk, str)):
-                raise E.KinesisError("Start of structure or map found where not expected.", "SerializationException")
+                raise E.SerializationError()
             pk_bytes = len(pk.encode("utf-8")) if not pk.isascii() else len(pk)
             size = len(data) + pk_bytes
             plen = len(pk)
@@ -297,42 +321,32 @@ class LabKinesisBackend(LabBackendMixin, KinesisBackend):
             raise E.InvalidArgumentError(f"Records size exceeds {int(quotas.PUT_RECORDS_MAX_BYTES) // quotas.MiB} MB limit")
         return out
 
-    def write(self, stream: Stream, entries: list[tuple[bytes, str, int, str | None]], batch: bool = True) -> tuple[list[dict[str, str]], int]:
-        """Route, admit and store validated entries. Returns (PutRecords result entries in order, failed count).
+    def write(self, stream: Stream, entries: list[tuple[bytes, str, int, str | None]], batch: bool = True) -> tuple[list[tuple[Any, str, str | None]], int]:
+        """Route, admit and store validated entries: (outcome per entry in order, failed count).
 
-        Each record takes from its shard's write budget (``labsim.streams.budgets``); a record over
-        budget is refused on its own and the others still go in, as PutRecords does.
-        """
-        outcomes, failed = self.write_raw(stream, entries, batch)
-        results: list[dict[str, str]] = []
-        for seq, shard_id in outcomes:
-            if seq is None:
-                results.append({"ErrorCode": THROTTLED, "ErrorMessage": E.shard_throttled(shard_id, stream.name, self.account_id)})
-            else:
-                results.append({"SequenceNumber": seq, "ShardId": shard_id})
-        return results, failed
-
-    def write_raw(self, stream: Stream, entries: list[tuple[bytes, str, int, str | None]], batch: bool = True) -> tuple[list[tuple[str | None, str]], int]:
-        """``write`` without building dicts: (sequence number or None if throttled, shard id) per entry.
-
-        The stream lock is held for the whole request (the shard map cannot change under it) and
-        each touched shard's store lock is taken once (``Shard.append_batch``), not once per record.
+        An outcome is ``(sequence number, shard id, None)`` for a stored record, or
+        ``(None, shard id, error code)`` for one refused on its own (``THROTTLED`` when its shard's
+        write budget is spent, ``InternalFailure`` when the lab injects one); the others still go
+        in, as PutRecords does. The stream lock is held for the whole request (the shard map cannot
+        change under it) and each touched shard's store lock is taken once (``Shard.append_batch``).
         """
         now = self.now()
         outcomes: list[Any] = [None] * len(entries)
         failed = 0
+        faults = self.context.faults if self.context is not None else None
+        if faults is not None and (not faults.active or not batch):
+            faults = None  # PutRecord's injected failures are whole-call ones (the pipeline's guard)
         per_shard: dict[Shard, list[int]] = {}
         accepted: dict[Shard, list[tuple[bytes, str, str | None, int, int]]] = {}
         positions: dict[Shard, list[int]] = {}
         with stream.lock:
-            index = stream._index
-            starts, items = index.starts, index.items
+            find = stream.range_index.find
             # Pass 1, in request order: route and admit. Every record of a request arrives at the
             # same instant, so admitting first and storing per shard afterwards gives the same result
             # as storing one by one.
             for i, (data, pk, pk_bytes, ehk) in enumerate(entries):
-                hk = _from_bytes(_md5(pk.encode("utf-8")).digest(), "big") if ehk is None else int(ehk)
-                shard = items[bisect_right(starts, hk) - 1]
+                hk = key_hash(pk) if ehk is None else int(ehk)
+                shard = find(hk)
                 size = len(data) + pk_bytes
                 st = per_shard.get(shard)
                 if st is None:
@@ -341,7 +355,10 @@ class LabKinesisBackend(LabBackendMixin, KinesisBackend):
                     positions[shard] = []
                     if shard.write_budget is None:
                         shard.write_budget = ShardWriteBudget(now)
-                if shard.write_budget.admit(size, now):
+                if faults is not None and faults.draw("kinesis", "PutRecords", INTERNAL_FAILURE):
+                    failed += 1
+                    outcomes[i] = (None, shard.shard_id, INTERNAL_FAILURE)
+                elif shard.write_budget.admit(size, now):
                     accepted[shard].append((data, pk, ehk, hk, size))
                     positions[shard].append(i)
                     st[0] += size
@@ -349,13 +366,13 @@ class LabKinesisBackend(LabBackendMixin, KinesisBackend):
                 else:
                     failed += 1
                     st[2] += 1
-                    outcomes[i] = (None, shard.shard_id)
+                    outcomes[i] = (None, shard.shard_id, THROTTLED)
             # Pass 2: store, one lock hold per shard.
             for shard, batch_items in accepted.items():
                 if batch_items:
                     shard_id = shard.shard_id
                     for i, rec in zip(positions[shard], shard.append_batch(batch_items, now)):
-                        outcomes[i] = (rec.sequence_number, shard_id)
+                        outcomes[i] = (rec.sequence_number, shard_id, None)
         self._account(stream, per_shard, len(entries), failed, batch, now)
         return outcomes, failed
 
@@ -400,26 +417,24 @@ class LabKinesisBackend(LabBackendMixin, KinesisBackend):
         self, stream_arn: str | None, stream_name: str | None, partition_key: str, explicit_hash_key: str | None, data: Any,
         sequence_number_for_ordering: str | None = None,
     ) -> tuple[str, str]:
+        """PutRecord: validate, admit, store; (sequence number, shard id) or ProvisionedThroughputExceeded."""
         stream = self.data_stream(stream_name, stream_arn)
-        return self.put_record_to(stream, partition_key, explicit_hash_key, data, sequence_number_for_ordering)
-
-    def put_record_to(
-        self, stream: Stream, partition_key: str, explicit_hash_key: str | None, data: Any, sequence_number_for_ordering: str | None = None
-    ) -> tuple[str, str]:
-        """PutRecord on a resolved stream: validate, admit or raise ProvisionedThroughputExceeded."""
         entries = self.validate_entries(stream, [{"Data": data, "PartitionKey": partition_key, "ExplicitHashKey": explicit_hash_key}], batch=False)
         if sequence_number_for_ordering is not None and not SEQUENCE_NUMBER_RE.match(str(sequence_number_for_ordering)):
             raise E.validation_errors([E.pattern(sequence_number_for_ordering, "sequenceNumberForOrdering", "0|([1-9]\\d{0,128})")])
-        results, failed = self.write(stream, entries, batch=False)
-        if failed:
-            raise E.ThroughputExceededError(results[0]["ErrorMessage"])
-        return results[0]["SequenceNumber"], results[0]["ShardId"]
+        ((seq, shard_id, error),), _ = self.write(stream, entries, batch=False)
+        if error is not None:
+            raise E.ThroughputExceededError(E.shard_throttled(shard_id, stream.name, self.account_id))
+        return seq, shard_id
 
-    def put_records(self, stream_arn: str | None, stream_name: str | None, records: list[dict[str, Any]]) -> dict[str, Any]:  # type: ignore[override]
+    def put_records(self, stream_arn: str | None, stream_name: str | None, records: Any) -> tuple[Stream, list[Any], int]:  # type: ignore[override]
+        """PutRecords: (the stream, an outcome per entry as ``write`` gives them, failed count)."""
         stream = self.data_stream(stream_name, stream_arn)
-        entries = self.validate_entries(stream, records or [], batch=True)
-        results, failed = self.write(stream, entries, batch=True)
-        return {"FailedRecordCount": failed, "Records": results, "EncryptionType": stream.encryption_type}
+        if not isinstance(records, list):
+            raise E.SerializationError()
+        entries = self.validate_entries(stream, records, batch=True)
+        outcomes, failed = self.write(stream, entries, batch=True)
+        return stream, outcomes, failed
 
     def send_log_event(self, delivery_stream_arn: str, filter_name: str, log_group_name: str, log_stream_name: str, log_events: list[dict[str, Any]]) -> None:  # type: ignore[override]
         """CloudWatch Logs subscription delivery (moto calls this), through the same write path."""
@@ -437,39 +452,61 @@ class LabKinesisBackend(LabBackendMixin, KinesisBackend):
         key = hashlib.md5(buf.getvalue()).hexdigest()
         self.write(stream, [(buf.getvalue(), key, len(key), None)], batch=False)
 
-    # -- reading and resharding -------------------------------------------------------------------
-    # GetShardIterator, GetRecords, ListShards, SplitShard, MergeShards and UpdateShardCount are served
-    # by the read side (labsim.streams.reads and .resharding) on the transport's fast path. moto's
-    # versions of these methods do not understand this model, so they must never run against it.
-    def get_shard_iterator(self, *args: Any, **kwargs: Any) -> str:  # type: ignore[override]
-        raise _served_by_read_side("GetShardIterator")
+    # -- reading, resharding, retention, enhanced fan-out ----------------------------------------------
+    # One method per operation; each delegates to the concept module that implements it
+    # (reads, resharding, retention, efo), which this backend owns.
+    def get_shard_iterator(  # type: ignore[override]
+        self, stream_name: str | None = None, stream_arn: str | None = None, shard_id: str | None = None,
+        shard_iterator_type: str | None = None, starting_sequence_number: str | None = None, timestamp: Any = None,
+    ) -> str:
+        return self.reads.get_shard_iterator(stream_name, stream_arn, shard_id, shard_iterator_type, starting_sequence_number, timestamp)
 
-    def get_records(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        raise _served_by_read_side("GetRecords")
+    def get_records(self, shard_iterator: str, limit: int | None = None, stream_arn: str | None = None) -> ShardBatch:  # type: ignore[override]
+        return self.reads.get_records(shard_iterator, limit, stream_arn)
 
-    def list_shards(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        raise _served_by_read_side("ListShards")
+    def read_shard(self, stream: Stream, shard: Shard, position: int, limit: int) -> ShardBatch:
+        """The data plane's read without budgets or metrics (stream sources: Firehose, Lambda)."""
+        return read_shard(stream, shard, position, limit, self.now())
 
-    def split_shard(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
-        raise _served_by_read_side("SplitShard")
+    def list_shards(self, **params: Any) -> dict[str, Any]:  # type: ignore[override]
+        return self.resharding.list_shards(**params)
 
-    def merge_shards(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
-        raise _served_by_read_side("MergeShards")
+    def split_shard(self, **params: Any) -> None:  # type: ignore[override]
+        self.resharding.split_shard(**params)
 
-    def update_shard_count(self, *args: Any, **kwargs: Any) -> int:  # type: ignore[override]
-        raise _served_by_read_side("UpdateShardCount")
+    def merge_shards(self, **params: Any) -> None:  # type: ignore[override]
+        self.resharding.merge_shards(**params)
+
+    def update_shard_count(self, **params: Any) -> dict[str, Any]:  # type: ignore[override]
+        return self.resharding.update_shard_count(**params)
+
+    def increase_stream_retention_period(self, stream_arn: str | None, stream_name: str | None, retention_period_hours: int) -> None:  # type: ignore[override]
+        self.retention.increase(stream_name, stream_arn, retention_period_hours)
+
+    def decrease_stream_retention_period(self, stream_arn: str | None, stream_name: str | None, retention_period_hours: int) -> None:  # type: ignore[override]
+        self.retention.decrease(stream_name, stream_arn, retention_period_hours)
+
+    def register_stream_consumer(self, **params: Any) -> dict[str, Any]:  # type: ignore[override]
+        return self.efo.register(**params)
+
+    def describe_stream_consumer(self, **params: Any) -> dict[str, Any]:  # type: ignore[override]
+        return self.efo.describe(**params)
+
+    def list_stream_consumers(self, **params: Any) -> dict[str, Any]:  # type: ignore[override]
+        return self.efo.list(**params)
+
+    def deregister_stream_consumer(self, **params: Any) -> dict[str, Any]:  # type: ignore[override]
+        return self.efo.deregister(**params)
+
+    def subscribe_to_shard(self, **params: Any) -> Any:
+        return self.efo.subscribe(**params)
+
+    def reset(self) -> None:
+        """End every subscription (the lab is stopping)."""
+        self.efo.stop()
 
 
 # --- helpers ---------------------------------------------------------------------------------------
-def _served_by_read_side(operation: str) -> NotImplementedError:
-    return NotImplementedError(
-        f"{operation} is served by labsim.streams' read side (readside.install), not by the backend; "
-        "call it through a boto3 client inside the lab"
-    )
-
-
-
-
 def _stream_name_problems(name: Any, where: str = "streamName") -> list[str]:
     if name is None:
         return [f"Value null at '{where}' failed to satisfy constraint: Member must not be null"]

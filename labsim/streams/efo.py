@@ -61,19 +61,17 @@ import threading
 from bisect import bisect_right
 from typing import Any, Iterator
 
-from botocore.awsrequest import AWSPreparedRequest, AWSResponse
-
 from labsim import quotas
 
 from . import errors as E
 from . import eventstream as es
 from . import metrics as _metrics
-from .budgets import TokenBucket
+from labsim.tokenbucket import TokenBucket
 from .iterators import start_position
 from .latency import propagation_delay
 from .model import Shard, Stream
-from .readside import ReadContext, error_response
-from .reads import child_shards, find_shard
+from labsim.pagetokens import PageTokens
+from .reads import child_shards, find_shard, read_shard
 from .retention import trim_shard
 
 _metrics.UNITS.update({
@@ -138,15 +136,14 @@ def _record_json(r: Any, encrypted: bool) -> dict[str, Any]:
 class Subscription:
     """One SubscribeToShard connection: produces its events lazily (see the module docstring)."""
 
-    def __init__(self, fanout: "EnhancedFanOut", consumer: Consumer, stream: Stream, shard: Shard, region: str,
+    def __init__(self, fanout: "EnhancedFanOut", consumer: Consumer, stream: Stream, shard: Shard,
                  position: int, not_before: float | None) -> None:
-        ctx = fanout.ctx
+        ctx = fanout.backend
         self.fanout = fanout
-        self.ctx = ctx
+        self.backend = ctx
         self.consumer = consumer
         self.stream = stream
         self.shard = shard
-        self.region = region
         self.position = position
         self.not_before = not_before
         now = ctx.now()
@@ -155,7 +152,7 @@ class Subscription:
         self.last_event_at = now
         self.latency = propagation_delay("efo")
         self.heartbeat = float(quotas.EFO_HEARTBEAT_SECONDS)
-        self.budget = TokenBucket(float(quotas.EFO_READ_BYTES_PER_SECOND), float(quotas.EFO_READ_BYTES_PER_SECOND), now)
+        self.budget = TokenBucket(capacity=float(quotas.EFO_READ_BYTES_PER_SECOND), rate=float(quotas.EFO_READ_BYTES_PER_SECOND), now=now)
         self.continuation = self._continuation_at(position)
         self.superseded = False
         self.done = False
@@ -176,18 +173,18 @@ class Subscription:
         return last.sequence_number if last is not None else self.shard.starting_sequence_number
 
     def _advance_to(self, target: float) -> None:
-        clock = self.ctx.clock
+        clock = self.backend.clock
         now = clock.now()
         clock.advance(max(0.0, target - now))
 
     def _error(self) -> bytes | None:
-        acct = self.ctx.account_id
+        acct = self.backend.account_id
         if self.superseded:
             return es.exception_message(
                 "ResourceInUseException",
                 f"Another subscription for consumer {self.consumer.consumer_arn} and shard {self.shard.shard_id} took over this one.",
             )
-        backend = self.ctx.backend(self.region)
+        backend = self.backend
         if backend.streams.get(self.stream.name) is not self.stream:
             return es.exception_message("ResourceNotFoundException", f"Stream {self.stream.name} under account {acct} not found.")
         if self.consumer.status != "ACTIVE" or self.consumer not in self.stream.consumers:
@@ -204,9 +201,9 @@ class Subscription:
         else:
             payload["ChildShards"] = children
         self.events += 1
-        now = self.ctx.now()
+        now = self.backend.now()
         self.last_event_at = now
-        metrics = getattr(self.ctx.backend(self.region), "metrics", None)
+        metrics = self.backend.metrics
         if metrics is not None:
             metrics.add(now, self.stream.name, [
                 ("SubscribeToShardEvent.Success", 1.0),
@@ -227,7 +224,7 @@ class Subscription:
                 if err is not None:
                     self.done = True
                     return err
-                clock = self.ctx.clock
+                clock = self.backend.clock
                 now = clock.now()
                 if now >= self.ends_at - _EPS:
                     self.done = True
@@ -256,13 +253,13 @@ class Subscription:
                     seg = store.segment()
                     hi = seg.offset + bisect_right(seg.arrivals, now - self.latency + _EPS)
                     count = min(max(hi - pos, 1), int(quotas.GET_RECORDS_MAX_LIMIT))
-                    records, nxt = store.read(pos, count, max(int(level), first))
-                    budget.tokens -= sum(r.size for r in records)
-                    self.position = nxt
+                    batch = read_shard(self.stream, shard, pos, count, now, max_bytes=max(int(level), first))
+                    records = batch.records
+                    budget.take(batch.nbytes, now)
+                    self.position = batch.next_position
                     self.continuation = records[-1].sequence_number
                     self.delivered.extend((r.arrival, now) for r in records)
-                    behind = int((now - store.arrival_at(nxt)) * 1000) if nxt < store.end else 0
-                    return self._event(records, max(1, behind) if nxt < store.end else 0)
+                    return self._event(records, batch.millis_behind_latest)
                 if not shard.is_open:
                     self.done = True
                     return self._event([], 0, child_shards(self.stream, shard))
@@ -308,20 +305,10 @@ class EventStreamBody:
 class EnhancedFanOut:
     """Consumers and subscriptions of one lab."""
 
-    def __init__(self, ctx: ReadContext) -> None:
-        self.ctx = ctx
+    def __init__(self, backend: Any) -> None:
+        self.backend = backend
         self.subscriptions: dict[tuple[str, str], Subscription] = {}
-        self.tasks: list[Any] = []
-
-    def handlers(self) -> dict[str, Any]:
-        j = self.ctx.json_handler
-        return {
-            "RegisterStreamConsumer": j(self.register),
-            "DescribeStreamConsumer": j(self.describe),
-            "ListStreamConsumers": j(self.list),
-            "DeregisterStreamConsumer": j(self.deregister),
-            "SubscribeToShard": self.handle_subscribe,
-        }
+        self._tokens = PageTokens(backend.context_secret("list-stream-consumers-tokens"))
 
     def stop(self) -> None:
         for sub in self.subscriptions.values():
@@ -329,40 +316,40 @@ class EnhancedFanOut:
         self.subscriptions.clear()
 
     # -- lookups ------------------------------------------------------------------------------------
-    def _stream_by_arn(self, arn: Any, region: str) -> Stream:
+    def _stream_by_arn(self, arn: Any) -> Stream:
         if not isinstance(arn, str) or not arn:
             raise E.validation_errors(["Value null at 'streamARN' failed to satisfy constraint: Member must not be null"])
-        return self.ctx.backend(region).describe_stream(arn, None)
+        return self.backend.describe_stream(arn, None)
 
-    def _find(self, p: dict[str, Any], region: str) -> tuple[Stream, Consumer]:
-        acct = self.ctx.account_id
-        arn = p.get("ConsumerARN")
+    def _find(self, consumer_arn: Any = None, stream_arn: Any = None, consumer_name: Any = None) -> tuple[Stream, Consumer]:
+        acct = self.backend.account_id
+        arn = consumer_arn
         if arn:
             m = CONSUMER_ARN_RE.match(arn) if isinstance(arn, str) else None
             if m is None:
                 raise E.validation_errors([E.pattern(arn, "consumerARN", "^(arn):aws.*:kinesis:.*:\\d{12}:.*stream\\/[a-zA-Z0-9_.-]+\\/consumer\\/[a-zA-Z0-9_.-]+:[0-9]+")])
-            stream = self.ctx.backend(m.group(1)).streams.get(m.group(3))
+            stream = self.backend.streams.get(m.group(3)) if m.group(1) == self.backend.region_name else None
             if stream is not None:
                 for c in stream.consumers:
                     if isinstance(c, Consumer) and c.consumer_arn == arn:
-                        if p.get("StreamARN") and p["StreamARN"] != stream.arn:
+                        if stream_arn and stream_arn != stream.arn:
                             break
                         return stream, c
             raise E.ResourceNotFoundError(f"Consumer {arn} under account {acct} not found.")
-        name = p.get("ConsumerName")
-        if not p.get("StreamARN") or not name:
+        name = consumer_name
+        if not stream_arn or not name:
             raise E.InvalidArgumentError("Either ConsumerARN or both ConsumerName and StreamARN must be provided.")
-        stream = self._stream_by_arn(p.get("StreamARN"), region)
+        stream = self._stream_by_arn(stream_arn)
         for c in stream.consumers:
             if isinstance(c, Consumer) and c.consumer_name == name:
                 return stream, c
         raise E.ResourceNotFoundError(f"Consumer {name} under stream {stream.name} under account {acct} not found.")
 
     # -- control plane --------------------------------------------------------------------------------
-    def register(self, p: dict[str, Any], region: str) -> dict[str, Any]:
-        ctx = self.ctx
+    def register(self, *, stream_arn: Any = None, consumer_name: Any = None, stream_id: Any = None, tags: Any = None) -> dict[str, Any]:
+        ctx = self.backend
         acct = ctx.account_id
-        name = p.get("ConsumerName")
+        name = consumer_name
         problems = []
         if name is None:
             problems.append("Value null at 'consumerName' failed to satisfy constraint: Member must not be null")
@@ -375,7 +362,7 @@ class EnhancedFanOut:
                 problems.append(E.pattern(name, "consumerName", "[a-zA-Z0-9_.-]+"))
         if problems:
             raise E.validation_errors(problems)
-        stream = self._stream_by_arn(p.get("StreamARN"), region)
+        stream = self._stream_by_arn(stream_arn)
         if stream.status in ("CREATING", "DELETING"):
             raise E.stream_not_active(stream.name, acct, stream.status)
         consumers = [c for c in stream.consumers if isinstance(c, Consumer)]
@@ -387,7 +374,7 @@ class EnhancedFanOut:
                 f"{int(quotas.MAX_CONSUMERS_PER_STREAM)} registered consumers."
             )
         creating = sum(
-            1 for s in list(ctx.backend(region).streams.values()) for c in s.consumers
+            1 for s in list(ctx.streams.values()) for c in s.consumers
             if isinstance(c, Consumer) and c.status == "CREATING"
         )
         if creating >= quotas.CONSUMERS_CREATING_AT_ONCE:
@@ -396,7 +383,7 @@ class EnhancedFanOut:
                 f"{int(quotas.CONSUMERS_CREATING_AT_ONCE)} can be created at the same time."
             )
         consumer = Consumer(name, stream, ctx.now())
-        tags = p.get("Tags")
+        tags = tags
         if isinstance(tags, dict):
             consumer.tags.update(tags)
         stream.consumers.append(consumer)
@@ -408,13 +395,13 @@ class EnhancedFanOut:
         ctx.clock.call_later(float(quotas.CONSUMER_CREATING_SECONDS), activate, name=f"kinesis-consumer-active-{name}")
         return {"Consumer": consumer.to_json()}
 
-    def describe(self, p: dict[str, Any], region: str) -> dict[str, Any]:
-        _, consumer = self._find(p, region)
+    def describe(self, *, stream_arn: Any = None, consumer_name: Any = None, consumer_arn: Any = None, stream_id: Any = None) -> dict[str, Any]:
+        _, consumer = self._find(consumer_arn, stream_arn, consumer_name)
         return {"ConsumerDescription": consumer.to_json(include_stream_arn=True)}
 
-    def list(self, p: dict[str, Any], region: str) -> dict[str, Any]:
-        stream = self._stream_by_arn(p.get("StreamARN"), region)
-        max_results = p.get("MaxResults")
+    def list(self, *, stream_arn: Any = None, next_token: Any = None, max_results: Any = None, stream_creation_timestamp: Any = None, stream_id: Any = None) -> dict[str, Any]:
+        stream = self._stream_by_arn(stream_arn)
+        max_results = max_results
         if max_results is not None:
             if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
                 raise E.validation_errors([E.value_at_least(max_results, "maxResults", 1)])
@@ -423,23 +410,19 @@ class EnhancedFanOut:
         page = min(max_results or int(quotas.LIST_STREAM_CONSUMERS_MAX_RESULTS), int(quotas.LIST_STREAM_CONSUMERS_MAX_RESULTS))
         consumers = [c for c in stream.consumers if isinstance(c, Consumer)]
         start = 0
-        token = p.get("NextToken")
-        if token:
-            try:
-                tag, after = json.loads(base64.b64decode(token, validate=True))
-                if tag != stream.tag:
-                    raise ValueError("other stream")
-                start = next((i + 1 for i, c in enumerate(consumers) if c.consumer_arn == after), len(consumers))
-            except Exception:
-                raise E.InvalidArgumentError(f"Invalid NextToken: {token}") from None
+        if next_token:
+            tag, after = self._tokens.decode(next_token, E.InvalidArgumentError)
+            if tag != stream.tag:
+                raise E.InvalidArgumentError(f"Invalid NextToken: {next_token}")
+            start = next((i + 1 for i, c in enumerate(consumers) if c.consumer_arn == after), len(consumers))
         chunk = consumers[start:start + page]
         out: dict[str, Any] = {"Consumers": [c.to_json() for c in chunk]}
         if start + page < len(consumers):
-            out["NextToken"] = base64.b64encode(json.dumps([stream.tag, chunk[-1].consumer_arn]).encode()).decode()
+            out["NextToken"] = self._tokens.encode([stream.tag, chunk[-1].consumer_arn])
         return out
 
-    def deregister(self, p: dict[str, Any], region: str) -> dict[str, Any]:
-        stream, consumer = self._find(p, region)
+    def deregister(self, *, stream_arn: Any = None, consumer_name: Any = None, consumer_arn: Any = None, stream_id: Any = None) -> dict[str, Any]:
+        stream, consumer = self._find(consumer_arn, stream_arn, consumer_name)
         if consumer.status == "DELETING":
             return {}
         consumer.status = "DELETING"
@@ -449,29 +432,17 @@ class EnhancedFanOut:
                 if consumer in stream.consumers:
                     stream.consumers.remove(consumer)
 
-        self.ctx.clock.call_later(float(quotas.CONSUMER_DELETING_SECONDS), remove, name=f"kinesis-consumer-gone-{consumer.consumer_name}")
+        self.backend.clock.call_later(float(quotas.CONSUMER_DELETING_SECONDS), remove, name=f"kinesis-consumer-gone-{consumer.consumer_name}")
         return {}
 
     # -- SubscribeToShard -----------------------------------------------------------------------------
-    def handle_subscribe(self, request: AWSPreparedRequest) -> AWSResponse:
-        from labsim.transport import request_json
-
-        try:
-            p = request_json(request)
-            sub = self.subscribe(p, self.ctx.region_of(request))
-        except E.KinesisError as err:
-            return error_response(request, err)
-        except ValueError:
-            return error_response(request, E.KinesisError("Start of structure or map found where not expected.", "SerializationException"))
-        return AWSResponse(request.url, 200, {"Content-Type": es.CONTENT_TYPE}, EventStreamBody(sub))  # type: ignore[arg-type]
-
-    def subscribe(self, p: dict[str, Any], region: str) -> Subscription:
+    def subscribe(self, *, consumer_arn: Any = None, stream_id: Any = None, shard_id: Any = None, starting_position: Any = None, dry_run: Any = None) -> Subscription:
         """Open a subscription (raises the service's errors); the caller streams its events."""
-        ctx = self.ctx
+        ctx = self.backend
         acct = ctx.account_id
-        if not p.get("ConsumerARN"):
+        if not consumer_arn:
             raise E.validation_errors(["Value null at 'consumerARN' failed to satisfy constraint: Member must not be null"])
-        stream, consumer = self._find({"ConsumerARN": p["ConsumerARN"]}, region)
+        stream, consumer = self._find(consumer_arn)
         if consumer.status != "ACTIVE":
             raise E.ResourceInUseError(
                 f"Consumer {consumer.consumer_arn} under account {acct} is not ACTIVE, instead in state {consumer.status}."
@@ -479,9 +450,9 @@ class EnhancedFanOut:
         if stream.status == "CREATING":
             raise E.stream_not_found(stream.name, acct)
         now = ctx.now()
-        shard = find_shard(stream, p.get("ShardId"), now, acct)
+        shard = find_shard(stream, shard_id, now, acct)
         key = (consumer.consumer_arn, shard.shard_id)
-        metrics = getattr(ctx.backend(region), "metrics", None)
+        metrics = ctx.metrics
         prev = self.subscriptions.get(key)
         if prev is not None and now - prev.started_at < quotas.SUBSCRIBE_RESUBSCRIBE_GUARD_SECONDS:
             if metrics is not None:
@@ -489,7 +460,7 @@ class EnhancedFanOut:
             raise E.ResourceInUseError(
                 f"Another active subscription exists for this consumer: {acct}:{stream.name}:{shard.shard_id}:{consumer.consumer_name}"
             )
-        sp = p.get("StartingPosition")
+        sp = starting_position
         if not isinstance(sp, dict):
             raise E.validation_errors(["Value null at 'startingPosition' failed to satisfy constraint: Member must not be null"])
         trim_shard(shard, now - stream.retention_hours * 3600.0)
@@ -499,7 +470,7 @@ class EnhancedFanOut:
         )
         if prev is not None:
             prev.superseded = True
-        sub = Subscription(self, consumer, stream, shard, region, pos, not_before)
+        sub = Subscription(self, consumer, stream, shard, pos, not_before)
         self.subscriptions[key] = sub
         if metrics is not None:
             metrics.add(now, stream.name, [("SubscribeToShard.Success", 1.0)])

@@ -25,6 +25,11 @@ import json
 from moto.core.exceptions import JsonRESTError
 from werkzeug.exceptions import HTTPException
 
+from labsim import errors as _errors
+from labsim.errors import SERIALIZATION_MESSAGE, enum, length_at_least, length_at_most, not_null, pattern, value_at_least, value_at_most
+
+__all__ = ["enum", "length_at_least", "length_at_most", "not_null", "pattern", "value_at_least", "value_at_most"]
+
 
 class KinesisError(JsonRESTError):
     """Base class: ``error_type`` (AWS error code), ``message``, ``code`` (HTTP status, 400)."""
@@ -74,33 +79,25 @@ class InternalFailureError(KinesisError):
     code = 500
 
 
-# --- message builders --------------------------------------------------------------------------
+class ExpiredIteratorError(KinesisError):
+    error_type_default = "ExpiredIteratorException"
+
+
+class ExpiredNextTokenError(KinesisError):
+    error_type_default = "ExpiredNextTokenException"
+
+
+class SerializationError(KinesisError):
+    error_type_default = "SerializationException"
+
+    def __init__(self, message: str = SERIALIZATION_MESSAGE) -> None:
+        super().__init__(message)
+
+
+# --- message builders (the wording is shared by every service: labsim.errors) ----------------------
 def validation_errors(problems: list[str]) -> ValidationError:
     """One ValidationException listing every broken constraint, as the service does."""
-    n = len(problems)
-    head = f"{n} validation error{'s' if n != 1 else ''} detected: "
-    return ValidationError(head + "; ".join(problems))
-
-
-def length_at_most(value: object, where: str, limit: int, show_value: bool = True) -> str:
-    shown = f"Value '{value}' at" if show_value else "Value at"
-    return f"{shown} '{where}' failed to satisfy constraint: Member must have length less than or equal to {limit}"
-
-
-def length_at_least(value: object, where: str, limit: int) -> str:
-    return f"Value '{value}' at '{where}' failed to satisfy constraint: Member must have length greater than or equal to {limit}"
-
-
-def pattern(value: object, where: str, regex: str) -> str:
-    return f"Value '{value}' at '{where}' failed to satisfy constraint: Member must satisfy regular expression pattern: {regex}"
-
-
-def value_at_most(value: object, where: str, limit: int) -> str:
-    return f"Value '{value}' at '{where}' failed to satisfy constraint: Member must have value less than or equal to {limit}"
-
-
-def value_at_least(value: object, where: str, limit: int) -> str:
-    return f"Value '{value}' at '{where}' failed to satisfy constraint: Member must have value greater than or equal to {limit}"
+    return _errors.validation_errors(problems, ValidationError)  # type: ignore[return-value]
 
 
 def stream_not_found(name: str, account_id: str) -> ResourceNotFoundError:

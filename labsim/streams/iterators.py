@@ -48,16 +48,12 @@ from typing import Any, NamedTuple
 
 from labsim import quotas
 
-from .errors import InvalidArgumentError, KinesisError, validation_errors
+from .errors import ExpiredIteratorError, InvalidArgumentError, validation_errors
 from .model import SEQUENCE_NUMBER_DIGITS, Shard, Stream, normalize_sequence_number, shard_id_for
 
 ITERATOR_TYPES = ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP")
 
 _MAC_BYTES = 16
-
-
-class ExpiredIteratorError(KinesisError):
-    error_type_default = "ExpiredIteratorException"
 
 
 class IteratorState(NamedTuple):
@@ -178,7 +174,10 @@ def start_position(
     except (TypeError, ValueError):
         raise InvalidArgumentError(f"Timestamp {timestamp!r} is not a valid timestamp.") from None
     if t > now:
-        return store.end, t
+        raise InvalidArgumentError(
+            "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. "
+            f"timestampInMillis: {int(t * 1000)}, currentTimestampInMillis: {int(now * 1000)}"
+        )
     return store.position_at_time(t), None
 
 
@@ -207,6 +206,6 @@ def check_sequence_number(stream: Stream, shard: Shard, seq: Any, *, account_id:
     # Never issued: the counter counts every append, trimmed or not. A closed shard's
     # EndingSequenceNumber (as DescribeStream/ListShards show it) is accepted too.
     ending = shard.ending_sequence_number
-    if int(key[32:]) > shard._counter and not (ending is not None and key == ending):
+    if int(key[32:]) > shard.appended and not (ending is not None and key == ending):
         raise invalid
     return key

@@ -84,7 +84,7 @@ import threading
 from bisect import bisect_left, bisect_right
 from typing import Any, Callable, Iterable
 
-from .routing import MAX_HASH_KEY, RangeIndex, even_hash_ranges, hash_key_for
+from labsim.keyspace import MAX_HASH_KEY, RangeIndex, even_hash_ranges, hash_key_for
 
 SEQUENCE_NUMBER_DIGITS = 56
 _SEQ_PREFIX = "49"
@@ -304,7 +304,7 @@ class Shard:
 
     __slots__ = (
         "index", "shard_id", "starting_hash", "ending_hash", "parent_shard_id", "adjacent_parent_shard_id",
-        "created_at", "closed_at", "stream_tag", "store", "write_budget", "read_budget", "extra",
+        "created_at", "closed_at", "stream_tag", "store", "write_budget", "read_budget", "iterator_calls", "scaling",
         "starting_sequence_number", "ending_sequence_number", "_last_arrival", "_counter", "_prefix_ms", "_prefix",
     )
 
@@ -331,15 +331,21 @@ class Shard:
         self.closed_at: float | None = None
         self.stream_tag = stream_tag
         self.store = RecordStore()
-        self.write_budget: Any = None  # labsim.streams.budgets sets this
-        self.read_budget: Any = None  # the read side sets this
-        self.extra: dict[str, Any] = {}  # free slot for other physics (EFO subscriptions, ...)
+        self.write_budget: Any = None  # budgets.ShardWriteBudget, made on the first write
+        self.read_budget: Any = None  # reads.ShardReadBudget, made on the first GetRecords
+        self.iterator_calls: Any = None  # reads.CallLimiter: GetShardIterator's 5 calls per second
+        self.scaling: Any = None  # scaling.OnDemandShardState, for shards of on-demand streams
         self._last_arrival = created_at
         self._counter = 0
         self._prefix_ms = -1
         self._prefix = ""
         self.starting_sequence_number = sequence_number(int(created_at * 1000), stream_tag, index, 0)
         self.ending_sequence_number: str | None = None
+
+    @property
+    def appended(self) -> int:
+        """How many records were ever appended (trimmed ones included): the last sequence counter."""
+        return self._counter
 
     # moto's name for it
     @property
@@ -477,14 +483,16 @@ class Stream:
         self.lock = threading.RLock()
         self.shards: dict[str, Shard] = {}
         self._next_index = 0
-        self._index = RangeIndex(())
+        #: The open shards by hash range (routing); rebuilt whenever the shard map changes.
+        self.range_index = RangeIndex(())
         self.consumers: list[Any] = []
         self.tags: dict[str, str] = {}
         self._shard_level_metrics: list[str] = []
         self.encryption_type = "NONE"
         self.key_id: str | None = None
         self.mode_changes: list[float] = []
-        self.extra: dict[str, Any] = {}  # free slot for physics (on-demand scaler state, ...)
+        self.shard_count_updates: list[float] = []  # UpdateShardCount times (10 per rolling day)
+        self.expired_shard_ids: list[str] = []  # shards removed once their retention passed
         self.lambda_event_source_mappings: dict[str, Any] = {}  # moto's Lambda integration reads it
         if shard_count is not None:
             for start, end in even_hash_ranges(shard_count):
@@ -517,7 +525,7 @@ class Stream:
 
     @property
     def shard_count(self) -> int:
-        return len(self._index.items)
+        return len(self.range_index.items)
 
     @property
     def max_record_size_bytes(self) -> int:
@@ -526,7 +534,7 @@ class Stream:
     # -- shards ---------------------------------------------------------------------------------
     def open_shards(self) -> list[Shard]:
         """Open shards sorted by starting hash key."""
-        return list(self._index.items)
+        return list(self.range_index.items)
 
     def add_shard(
         self, starting_hash: int, ending_hash: int, parent_shard_id: str | None = None, adjacent_parent_shard_id: str | None = None
@@ -548,13 +556,13 @@ class Stream:
             self._reindex()
 
     def _reindex(self) -> None:
-        self._index = RangeIndex(s for s in self.shards.values() if s.is_open)
+        self.range_index = RangeIndex(s for s in self.shards.values() if s.is_open)
 
     def get_shard(self, shard_id: str) -> Shard | None:
         return self.shards.get(shard_id)
 
     def shard_for_hash(self, hash_key: int) -> Shard:
-        shard = self._index.find(hash_key)
+        shard = self.range_index.find(hash_key)
         if shard is None:  # the open shards always tile the key space
             raise LookupError(f"no open shard for hash key {hash_key} in stream {self.name}")
         return shard

@@ -9,7 +9,7 @@ that does not exist, or has EXPIRED, is ResourceNotFoundException.
 
 GetRecords
 ----------
-``Limit`` 1..10,000 (default 10,000; above is InvalidArgumentException; below 1 botocore refuses
+``Limit`` 1..10,000 (default 10,000; outside it ValidationException from the model guard, as AWS answers;
 before sending). One call returns the records from the iterator's position, in order, up to
 ``Limit`` records and at most 10 MiB (``quotas.GET_RECORDS_MAX_BYTES``), with each record's
 ``ApproximateArrivalTimestamp`` (lab clock, ms precision), plus:
@@ -50,21 +50,16 @@ ReadProvisionedThroughputExceeded.
 
 from __future__ import annotations
 
-import binascii
-import json
 from collections import deque
 from typing import Any
 
-from botocore.awsrequest import AWSPreparedRequest, AWSResponse
-
 from labsim import quotas
-from labsim.transport import make_response, request_json
 
 from . import errors as E
 from . import metrics as _metrics
+from labsim.tokenbucket import TokenBucket
 from .iterators import start_position
 from .model import Shard, Stream
-from .readside import ReadContext, error_response
 from .retention import expired, trim_shard
 
 _metrics.UNITS.update({
@@ -82,15 +77,12 @@ _metrics.UNITS.update({
 #: GetRecords.Latency reported to CloudWatch: a labsim model value (AWS publishes no figure).
 GET_RECORDS_LATENCY_MS = 10.0
 
-_JSON_HEADERS = {"Content-Type": "application/x-amz-json-1.1"}
-_b2a = binascii.b2a_base64
-_dumps = json.dumps
 
 
 class ShardReadBudget:
     """The polling read limits of one shard (see the module docstring for the model)."""
 
-    __slots__ = ("calls", "tokens", "updated", "penalty_until", "rate", "capacity", "throttled", "calls_per_second")
+    __slots__ = ("calls", "bytes", "penalty_until", "throttled", "calls_per_second")
 
     def __init__(
         self,
@@ -98,21 +90,15 @@ class ShardReadBudget:
         bytes_per_second: float = quotas.SHARD_READ_BYTES_PER_SECOND,
         calls_per_second: int = quotas.SHARD_READ_CALLS_PER_SECOND,
     ) -> None:
-        self.rate = float(bytes_per_second)
-        self.capacity = float(bytes_per_second)
-        self.tokens = self.capacity
-        self.updated = now
+        self.bytes = TokenBucket(capacity=float(bytes_per_second), rate=float(bytes_per_second), now=now)
         self.calls_per_second = int(calls_per_second)
         self.calls: deque[float] = deque(maxlen=self.calls_per_second)
         self.penalty_until = float("-inf")
         self.throttled = 0
 
     def level(self, now: float) -> float:
-        if now > self.updated:
-            t = self.tokens + (now - self.updated) * self.rate
-            self.tokens = t if t < self.capacity else self.capacity
-            self.updated = now
-        return self.tokens
+        """Bytes of read budget left at ``now`` (negative while a big read is being repaid)."""
+        return self.bytes.level(now)
 
     def admit(self, now: float) -> str | None:
         """None if a call may proceed now (and count it), else why it is refused."""
@@ -123,7 +109,7 @@ class ShardReadBudget:
         if len(calls) == self.calls_per_second and now - calls[0] < 1.0:
             self.throttled += 1
             return "calls"
-        if self.level(now) < 0:
+        if self.bytes.level(now) < 0:
             self.throttled += 1
             return "bytes"
         calls.append(now)
@@ -131,12 +117,12 @@ class ShardReadBudget:
 
     def take(self, nbytes: int, now: float, big: bool) -> None:
         """Charge ``nbytes`` just returned; ``big`` = the call hit the 10 MiB cap."""
-        self.tokens -= nbytes
+        self.bytes.take(nbytes, now)
         if big:
             self.penalty_until = now + float(quotas.GET_RECORDS_BIG_READ_PENALTY_SECONDS)
 
 
-class _CallLimiter:
+class CallLimiter:
     """At most ``n`` calls in any one-second window (GetShardIterator's 5 per second per shard)."""
 
     __slots__ = ("times", "n")
@@ -190,155 +176,144 @@ def _shard_metrics_on(stream: Stream, name: str) -> bool:
     return bool(levels) and ("ALL" in levels or name in levels)
 
 
+class ShardBatch:
+    """What one read of a shard gives: records, where the next read starts, how far behind it is.
+
+    ``records`` are ``model.Record`` objects in order; ``next_position`` is the store position just
+    after the last one; ``millis_behind_latest`` is measured against now (0 only when caught up);
+    ``child_shards`` is set (and ``next_iterator`` is None) once a closed shard has been read to its
+    end. ``next_iterator`` is GetRecords' fresh iterator; ``nbytes`` is what the records weigh.
+    """
+
+    __slots__ = ("stream", "shard", "records", "next_position", "millis_behind_latest", "child_shards", "next_iterator", "nbytes", "not_before")
+
+    def __init__(self, stream: Stream, shard: Shard, records: list[Any], next_position: int, millis_behind_latest: int,
+                 child_shards: list[dict[str, Any]] | None, nbytes: int, not_before: float | None) -> None:
+        self.stream = stream
+        self.shard = shard
+        self.records = records
+        self.next_position = next_position
+        self.millis_behind_latest = millis_behind_latest
+        self.child_shards = child_shards
+        self.next_iterator: str | None = None
+        self.nbytes = nbytes
+        self.not_before = not_before
+
+    @property
+    def at_end(self) -> bool:
+        """True once a closed shard has been read to its end (its children come next)."""
+        return self.child_shards is not None
+
+
+def read_shard(stream: Stream, shard: Shard, position: int, limit: int, now: float, *,
+               max_bytes: int = int(quotas.GET_RECORDS_MAX_BYTES), not_before: float | None = None) -> ShardBatch:
+    """Read ``shard`` from store ``position``: at most ``limit`` records and ``max_bytes`` bytes.
+
+    The one read of the data plane, without budgets or metrics: GetRecords charges and meters it,
+    SubscribeToShard paces it, and a stream source (Firehose, an event source mapping) calls it as is.
+    Records older than the stream's retention are trimmed first; ``not_before`` (an AT_TIMESTAMP
+    start in the future of the records) skips records that arrived earlier.
+    """
+    store = shard.store
+    trim_shard(shard, now - stream.retention_hours * 3600.0)
+    if not_before is not None:
+        position = max(position, store.position_at_time(not_before))
+        if not_before <= now:
+            not_before = None
+    records, next_pos = store.read(position, limit, max_bytes)
+    nbytes = 0
+    for r in records:
+        nbytes += r.size
+    end = store.end
+    if next_pos < end:
+        behind = int((now - store.arrival_at(next_pos)) * 1000)
+        if behind < 1:  # unread records remain: never report 0 ("caught up") while they do
+            behind = 1
+    else:
+        behind = 0
+    children = child_shards(stream, shard) if not shard.is_open and next_pos >= end else None
+    return ShardBatch(stream, shard, records, next_pos, behind, children, nbytes, not_before)
+
+
 class Reads:
-    """GetShardIterator and GetRecords for one lab."""
+    """GetShardIterator and GetRecords of one account and Region (owned by its backend)."""
 
-    def __init__(self, ctx: ReadContext) -> None:
-        self.ctx = ctx
-        self._pk_cache: dict[str, str] = {}
+    def __init__(self, backend: Any) -> None:
+        self.backend = backend
         self._max_bytes = int(quotas.GET_RECORDS_MAX_BYTES)
-        self._max_limit = int(quotas.GET_RECORDS_MAX_LIMIT)
-
-    def handlers(self) -> dict[str, Any]:
-        return {
-            "GetShardIterator": self.ctx.json_handler(self.get_shard_iterator),
-            "GetRecords": self.handle_get_records,
-        }
 
     # -- GetShardIterator ---------------------------------------------------------------------------
-    def get_shard_iterator(self, p: dict[str, Any], region: str) -> dict[str, Any]:
-        ctx = self.ctx
-        backend = ctx.backend(region)
-        stream = backend.data_stream(p.get("StreamName"), p.get("StreamARN"))
-        now = ctx.now()
-        shard = find_shard(stream, p.get("ShardId"), now, ctx.account_id)
-        limiter = shard.extra.get("get_shard_iterator_limiter")
+    def get_shard_iterator(self, stream_name: Any, stream_arn: Any, shard_id: Any, shard_iterator_type: Any,
+                           starting_sequence_number: Any = None, timestamp: Any = None) -> str:
+        backend = self.backend
+        stream = backend.data_stream(stream_name, stream_arn)
+        now = backend.now()
+        shard = find_shard(stream, shard_id, now, backend.account_id)
+        limiter = shard.iterator_calls
         if limiter is None:
-            limiter = shard.extra["get_shard_iterator_limiter"] = _CallLimiter(int(quotas.GET_SHARD_ITERATOR_CALLS_PER_SECOND))
+            limiter = shard.iterator_calls = CallLimiter(int(quotas.GET_SHARD_ITERATOR_CALLS_PER_SECOND))
         if not limiter.admit(now):
-            raise E.ThroughputExceededError(E.shard_throttled(shard.shard_id, stream.name, ctx.account_id))
+            raise E.ThroughputExceededError(E.shard_throttled(shard.shard_id, stream.name, backend.account_id))
         trim_shard(shard, now - stream.retention_hours * 3600.0)
         pos, not_before = start_position(
-            stream, shard, p.get("ShardIteratorType"), p.get("StartingSequenceNumber"), p.get("Timestamp"), now,
-            account_id=ctx.account_id,
+            stream, shard, shard_iterator_type, starting_sequence_number, timestamp, now,
+            account_id=backend.account_id,
         )
-        return {"ShardIterator": ctx.codec.encode(stream, shard, pos, now, not_before)}
+        return backend.iterator_codec.encode(stream, shard, pos, now, not_before)
 
-    # -- GetRecords (hot path: builds its JSON body by hand) ----------------------------------------
-    def handle_get_records(self, request: AWSPreparedRequest) -> AWSResponse:
-        try:
-            body = self.get_records_body(request_json(request), self.ctx.region_of(request))
-        except E.KinesisError as err:
-            return error_response(request, err)
-        except ValueError:
-            return error_response(request, E.KinesisError("Start of structure or map found where not expected.", "SerializationException"))
-        return make_response(request, 200, dict(_JSON_HEADERS), body)
-
-    def get_records(self, p: dict[str, Any], region: str) -> dict[str, Any]:
-        """GetRecords as a dict (the JSON the fast path sends), for callers inside labsim."""
-        return json.loads(self.get_records_body(p, region))
-
-    def get_records_body(self, p: dict[str, Any], region: str) -> str:
-        ctx = self.ctx
-        token = p.get("ShardIterator")
-        limit = p.get("Limit")
+    # -- GetRecords -----------------------------------------------------------------------------------
+    def get_records(self, shard_iterator: Any, limit: Any = None, stream_arn: Any = None) -> ShardBatch:
+        """GetRecords: decode the iterator, charge the shard's read budget, read, meter."""
+        backend = self.backend
+        codec = backend.iterator_codec
         if limit is None:
-            limit = self._max_limit
-        elif isinstance(limit, bool) or not isinstance(limit, int) or limit < 1 or limit > self._max_limit:
-            raise E.InvalidArgumentError(
-                f"Limit {limit} is invalid: GetRecords returns 1 to {self._max_limit} records per call."
-            )
-        if not isinstance(token, str) or not token:
-            raise E.InvalidArgumentError("Invalid ShardIterator.")
-        state = ctx.codec.decode(token)
-        now = ctx.now()
-        ctx.codec.check_fresh(state, now)
-        backend = ctx.backend(region)
+            limit = int(quotas.GET_RECORDS_MAX_LIMIT)
+        state = codec.decode(shard_iterator)
+        now = backend.now()
+        codec.check_fresh(state, now)
         stream = backend.streams.get(state.stream_name)
         if stream is None or stream.tag != state.stream_tag or stream.status == "CREATING":
-            raise shard_not_found(state.shard_id, state.stream_name, ctx.account_id)
-        arn = p.get("StreamARN")
-        if arn is not None and arn != stream.arn:
-            raise E.InvalidArgumentError(f"The ShardIterator was not issued for stream {arn}.")
-        shard = find_shard(stream, state.shard_id, now, ctx.account_id)
-        metrics = getattr(backend, "metrics", None)
+            raise shard_not_found(state.shard_id, state.stream_name, backend.account_id)
+        if stream_arn is not None and stream_arn != stream.arn:
+            raise E.InvalidArgumentError(f"The ShardIterator was not issued for stream {stream_arn}.")
+        shard = find_shard(stream, state.shard_id, now, backend.account_id)
+        metrics = backend.metrics
 
         budget = shard.read_budget
         if budget is None:
             budget = shard.read_budget = ShardReadBudget(now)
-        refused = budget.admit(now)
-        if refused is not None:
-            if metrics is not None:
-                metrics.add(now, stream.name, [("ReadProvisionedThroughputExceeded", 1.0)])
-                if _shard_metrics_on(stream, "ReadProvisionedThroughputExceeded"):
-                    metrics.add(now, stream.name, [("ReadProvisionedThroughputExceeded", 1.0)], shard=shard.shard_id)
-            raise E.ThroughputExceededError(E.shard_throttled(shard.shard_id, stream.name, ctx.account_id))
+        if budget.admit(now) is not None:
+            metrics.add(now, stream.name, [("ReadProvisionedThroughputExceeded", 1.0)])
+            if _shard_metrics_on(stream, "ReadProvisionedThroughputExceeded"):
+                metrics.add(now, stream.name, [("ReadProvisionedThroughputExceeded", 1.0)], shard=shard.shard_id)
+            raise E.ThroughputExceededError(E.shard_throttled(shard.shard_id, stream.name, backend.account_id))
 
-        store = shard.store
-        trim_shard(shard, now - stream.retention_hours * 3600.0)
-        pos = state.position
-        not_before = state.not_before
-        if not_before is not None:
-            pos = max(pos, store.position_at_time(not_before))
-            if not_before <= now:
-                not_before = None
-        records, next_pos = store.read(pos, limit, self._max_bytes)
-
-        # Serialise: one string per record, no intermediate dicts.
-        parts = []
-        nbytes = 0
-        last_arrival = None
-        ts = ""
-        pk_cache = self._pk_cache
-        b2a = _b2a
-        encrypted = ',"EncryptionType":"KMS"' if stream.encryption_type == "KMS" else ""
-        for r in records:
-            nbytes += r.size
-            if r.arrival != last_arrival:
-                last_arrival = r.arrival
-                ts = "%.3f" % (int(r.arrival * 1000) / 1000)
-            key = r.partition_key
-            pk = pk_cache.get(key)
-            if pk is None:
-                pk = _dumps(key)
-                if len(pk_cache) < 100_000:
-                    pk_cache[key] = pk
-            parts.append(
-                '{"SequenceNumber":"%s","ApproximateArrivalTimestamp":%s,"Data":"%s","PartitionKey":%s%s}'
-                % (r.sequence_number, ts, b2a(r.data, newline=False).decode("ascii"), pk, encrypted)
-            )
-        end = store.end
-        if next_pos < end:
-            behind = int((now - store.arrival_at(next_pos)) * 1000)
-            if behind < 1:  # unread records remain: never report 0 ("caught up") while they do
-                behind = 1
-        else:
-            behind = 0
+        faults = backend.context.faults if backend.context is not None else None
+        if faults is not None and faults.active and faults.draw("kinesis", "GetRecords", "EmptyBatch"):
+            limit = 0  # an empty batch before the tip: nothing returned, the iterator stays put
+        batch = read_shard(stream, shard, state.position, limit, now, max_bytes=self._max_bytes, not_before=state.not_before)
+        nbytes = batch.nbytes
+        n = len(batch.records)
         # The 10 MiB cap stopped this call if fewer than Limit records came back while more remain.
-        big = nbytes >= self._max_bytes or (0 < len(records) < limit and next_pos < end)
+        big = nbytes >= self._max_bytes or (0 < n < limit and batch.next_position < shard.store.end)
         budget.take(nbytes, now, big)
+        if batch.child_shards is None:
+            batch.next_iterator = codec.encode(stream, shard, batch.next_position, now, batch.not_before)
 
-        if not shard.is_open and next_pos >= end:
-            tail = ',"ChildShards":' + _dumps(child_shards(stream, shard))
-        else:
-            tail = ',"NextShardIterator":"%s"' % ctx.codec.encode(stream, shard, next_pos, now, not_before)
-
-        if metrics is not None:
-            n = len(records)
-            metrics.add(now, stream.name, [
-                ("GetRecords.Success", 1.0),
-                ("GetRecords.Records", float(n)),
-                ("GetRecords.Bytes", float(nbytes)),
-                ("GetRecords.IteratorAgeMilliseconds", float(behind)),
-                ("GetRecords.Latency", GET_RECORDS_LATENCY_MS),
-            ])
-            if stream.shard_level_metrics:
-                shard_samples = [
-                    (name, value)
-                    for name, value in (("OutgoingBytes", float(nbytes)), ("OutgoingRecords", float(n)), ("IteratorAgeMilliseconds", float(behind)))
-                    if _shard_metrics_on(stream, name)
-                ]
-                if shard_samples:
-                    metrics.add(now, stream.name, shard_samples, shard=shard.shard_id)
-
-        return '{"Records":[%s],"MillisBehindLatest":%d%s}' % (",".join(parts), behind, tail)
+        behind = batch.millis_behind_latest
+        metrics.add(now, stream.name, [
+            ("GetRecords.Success", 1.0),
+            ("GetRecords.Records", float(n)),
+            ("GetRecords.Bytes", float(nbytes)),
+            ("GetRecords.IteratorAgeMilliseconds", float(behind)),
+            ("GetRecords.Latency", GET_RECORDS_LATENCY_MS),
+        ])
+        if stream.shard_level_metrics:
+            shard_samples = [
+                (name, value)
+                for name, value in (("OutgoingBytes", float(nbytes)), ("OutgoingRecords", float(n)), ("IteratorAgeMilliseconds", float(behind)))
+                if _shard_metrics_on(stream, name)
+            ]
+            if shard_samples:
+                metrics.add(now, stream.name, shard_samples, shard=shard.shard_id)
+        return batch

@@ -44,12 +44,7 @@ FROM_TIMESTAMP      every open shard plus the closed ones that closed at or afte
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as _dt
-import hashlib
-import hmac
-import json
 from typing import Any
 
 from labsim import quotas
@@ -57,16 +52,12 @@ from labsim import quotas
 from . import errors as E
 from . import lifecycle
 from .model import Shard, Stream
-from .readside import ReadContext
-from .retention import expired, sweep_stream
-from .routing import HASH_KEY_PATTERN, even_hash_ranges
+from labsim.pagetokens import PageTokens
+from .retention import expired
+from labsim.keyspace import HASH_KEY_PATTERN, even_hash_ranges
 
 SHARD_FILTER_TYPES = ("AFTER_SHARD_ID", "AT_TRIM_HORIZON", "FROM_TRIM_HORIZON", "AT_LATEST", "AT_TIMESTAMP", "FROM_TIMESTAMP")
 _DAY = 24 * 3600.0
-
-
-class ExpiredNextTokenError(E.KinesisError):
-    error_type_default = "ExpiredNextTokenException"
 
 
 def _not_eligible(shard: Shard, stream: Stream, account_id: str) -> E.InvalidArgumentError:
@@ -107,55 +98,43 @@ def uniform_reshard(stream: Stream, target: int) -> list[Shard]:
 class Resharding:
     """SplitShard, MergeShards, UpdateShardCount and ListShards for one lab."""
 
-    def __init__(self, ctx: ReadContext) -> None:
-        self.ctx = ctx
-        self._token_key = ctx.secret("list-shards-tokens")
-
-    def handlers(self) -> dict[str, Any]:
-        j = self.ctx.json_handler
-        return {
-            "SplitShard": j(self.split_shard),
-            "MergeShards": j(self.merge_shards),
-            "UpdateShardCount": j(self.update_shard_count),
-            "ListShards": j(self.list_shards),
-        }
+    def __init__(self, backend: Any) -> None:
+        self.backend = backend
+        self._tokens = PageTokens(backend.context_secret("list-shards-tokens"))
 
     # -- checks -------------------------------------------------------------------------------------
     def _reshardable(self, stream: Stream, operation: str) -> None:
         if stream.mode == "ON_DEMAND":
-            raise E.on_demand_refused(stream.name, self.ctx.account_id)
+            raise E.on_demand_refused(stream.name, self.backend.account_id)
         if stream.status != "ACTIVE":
-            raise E.stream_not_active(stream.name, self.ctx.account_id, stream.status)
+            raise E.stream_not_active(stream.name, self.backend.account_id, stream.status)
 
     def _shard(self, stream: Stream, shard_id: Any) -> Shard:
         shard = stream.shards.get(shard_id) if isinstance(shard_id, str) else None
-        if shard is None or expired(stream, shard, self.ctx.now()):
-            raise E.ResourceNotFoundError(f"Could not find shard {shard_id} in stream {stream.name} under account {self.ctx.account_id}.")
+        if shard is None or expired(stream, shard, self.backend.now()):
+            raise E.ResourceNotFoundError(f"Could not find shard {shard_id} in stream {stream.name} under account {self.backend.account_id}.")
         return shard
 
-    def _account_open_shards(self, region: str) -> int:
-        backend = self.ctx.backend(region)
-        return sum(s.shard_count for s in list(backend.streams.values()))
-
-    def _check_quota(self, region: str, extra: int) -> None:
-        open_now = self._account_open_shards(region)
+    def _check_quota(self, extra: int) -> None:
+        region = self.backend.region_name
+        open_now = self.backend.open_shard_count()
         if open_now + extra > quotas.SHARDS_PER_ACCOUNT:
             raise E.LimitExceededError(
-                f"This request would exceed the shard limit for the account {self.ctx.account_id} in {region}. "
+                f"This request would exceed the shard limit for the account {self.backend.account_id} in {region}. "
                 f"Current shard count for the account: {open_now}. Limit: {int(quotas.SHARDS_PER_ACCOUNT)}. "
                 f"Number of additional shards that would have resulted from this request: {extra}. "
                 "Refer to the AWS Service Limits page for the current limits and how to request higher limits."
             )
 
     # -- SplitShard / MergeShards -------------------------------------------------------------------
-    def split_shard(self, p: dict[str, Any], region: str) -> dict[str, Any]:
-        ctx = self.ctx
-        stream = ctx.backend(region).describe_stream(p.get("StreamARN"), p.get("StreamName"))
-        key_text = p.get("NewStartingHashKey")
+    def split_shard(self, *, stream_name: Any = None, shard_to_split: Any = None, new_starting_hash_key: Any = None, stream_arn: Any = None, stream_id: Any = None) -> dict[str, Any]:
+        ctx = self.backend
+        stream = ctx.describe_stream(stream_arn, stream_name)
+        key_text = new_starting_hash_key
         if not isinstance(key_text, str) or not HASH_KEY_PATTERN.match(key_text):
             raise E.validation_errors([E.pattern(key_text, "newStartingHashKey", "0|([1-9]\\d{0,38})")])
         self._reshardable(stream, "SplitShard")
-        shard = self._shard(stream, p.get("ShardToSplit"))
+        shard = self._shard(stream, shard_to_split)
         if not shard.is_open:
             raise _not_eligible(shard, stream, ctx.account_id)
         key = int(key_text)
@@ -165,17 +144,17 @@ class Resharding:
                 f"account {ctx.account_id} is not both greater than one plus the shard's StartingHashKey "
                 f"{shard.starting_hash} and less than the shard's EndingHashKey {shard.ending_hash}."
             )
-        self._check_quota(region, 1)
+        self._check_quota(1)
         stream.split_shard(shard, key)
+        self.backend.retention.watch(stream)
         lifecycle.begin_updating(ctx.clock, stream)
-        return {}
 
-    def merge_shards(self, p: dict[str, Any], region: str) -> dict[str, Any]:
-        ctx = self.ctx
-        stream = ctx.backend(region).describe_stream(p.get("StreamARN"), p.get("StreamName"))
+    def merge_shards(self, *, stream_name: Any = None, shard_to_merge: Any = None, adjacent_shard_to_merge: Any = None, stream_arn: Any = None, stream_id: Any = None) -> dict[str, Any]:
+        ctx = self.backend
+        stream = ctx.describe_stream(stream_arn, stream_name)
         self._reshardable(stream, "MergeShards")
-        a = self._shard(stream, p.get("ShardToMerge"))
-        b = self._shard(stream, p.get("AdjacentShardToMerge"))
+        a = self._shard(stream, shard_to_merge)
+        b = self._shard(stream, adjacent_shard_to_merge)
         for s in (a, b):
             if not s.is_open:
                 raise _not_eligible(s, stream, ctx.account_id)
@@ -186,19 +165,19 @@ class Resharding:
                 "an adjacent pair of shards eligible for merging"
             )
         stream.merge_shards(a, b)
+        self.backend.retention.watch(stream)
         lifecycle.begin_updating(ctx.clock, stream)
-        return {}
 
     # -- UpdateShardCount ---------------------------------------------------------------------------
-    def update_shard_count(self, p: dict[str, Any], region: str) -> dict[str, Any]:
-        ctx = self.ctx
-        stream = ctx.backend(region).describe_stream(p.get("StreamARN"), p.get("StreamName"))
-        scaling = p.get("ScalingType")
+    def update_shard_count(self, *, stream_name: Any = None, target_shard_count: Any = None, scaling_type: Any = None, stream_arn: Any = None, stream_id: Any = None) -> dict[str, Any]:
+        ctx = self.backend
+        stream = ctx.describe_stream(stream_arn, stream_name)
+        scaling = scaling_type
         if scaling != "UNIFORM_SCALING":
             raise E.validation_errors([
                 f"Value '{scaling}' at 'scalingType' failed to satisfy constraint: Member must satisfy enum value set: [UNIFORM_SCALING]"
             ])
-        target = p.get("TargetShardCount")
+        target = target_shard_count
         if isinstance(target, bool) or not isinstance(target, int) or target < 1:
             raise E.validation_errors([E.value_at_least(target, "targetShardCount", 1)])
         self._reshardable(stream, "UpdateShardCount")
@@ -214,7 +193,7 @@ class Resharding:
         if target * 2 < current:
             raise E.LimitExceededError(f"UpdateShardCount cannot scale down below half your current open shard count. {detail}")
         now = ctx.now()
-        history = [t for t in stream.extra.get("shard_count_updates", []) if now - t < _DAY]
+        history = [t for t in stream.shard_count_updates if now - t < _DAY]
         if len(history) >= quotas.UPDATE_SHARD_COUNT_PER_DAY:
             raise E.LimitExceededError(
                 f"Exceeded the limit of {int(quotas.UPDATE_SHARD_COUNT_PER_DAY)} UpdateShardCount scaling operations per "
@@ -222,50 +201,36 @@ class Resharding:
                 f"The next one is possible in {int(_DAY - (now - history[0])) + 1} seconds."
             )
         if target > current:
-            self._check_quota(region, target - current)
+            self._check_quota(target - current)
         if target != current:
             uniform_reshard(stream, target)
+            self.backend.retention.watch(stream)
         history.append(now)
-        stream.extra["shard_count_updates"] = history
+        stream.shard_count_updates = history
         lifecycle.begin_updating(ctx.clock, stream)
         return {"StreamName": stream.name, "CurrentShardCount": current, "TargetShardCount": target, "StreamARN": stream.arn}
 
     # -- ListShards ---------------------------------------------------------------------------------
-    def _token(self, payload: dict[str, Any]) -> str:
-        raw = json.dumps(payload, separators=(",", ":")).encode()
-        mac = hmac.new(self._token_key, raw, hashlib.sha256).digest()[:16]
-        return base64.b64encode(raw + mac).decode("ascii")
-
-    def _untoken(self, token: Any) -> dict[str, Any]:
-        try:
-            raw = binascii.a2b_base64(token.encode("ascii"), strict_mode=True)
-            body, mac = raw[:-16], raw[-16:]
-            if len(raw) <= 16 or not hmac.compare_digest(mac, hmac.new(self._token_key, body, hashlib.sha256).digest()[:16]):
-                raise ValueError("bad token")
-            return json.loads(body)
-        except Exception:
-            raise E.InvalidArgumentError(f"Invalid NextToken: {token}") from None
-
-    def list_shards(self, p: dict[str, Any], region: str) -> dict[str, Any]:
-        ctx = self.ctx
-        backend = ctx.backend(region)
+    def list_shards(self, *, stream_name: Any = None, next_token: Any = None, exclusive_start_shard_id: Any = None, max_results: Any = None, stream_creation_timestamp: Any = None, shard_filter: Any = None, stream_arn: Any = None, stream_id: Any = None) -> dict[str, Any]:
+        ctx = self.backend
+        backend = ctx
         now = ctx.now()
-        max_results = p.get("MaxResults")
+        max_results = max_results
         if max_results is not None:
             if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
                 raise E.validation_errors([E.value_at_least(max_results, "maxResults", 1)])
             if max_results > 10_000:
                 raise E.validation_errors([E.value_at_most(max_results, "maxResults", 10_000)])
         page_size = min(max_results or int(quotas.LIST_SHARDS_MAX_RESULTS), int(quotas.LIST_SHARDS_MAX_RESULTS))
-        token = p.get("NextToken")
+        token = next_token
         if token is not None:
-            if p.get("StreamName") is not None or p.get("StreamCreationTimestamp") is not None:
+            if stream_name is not None or stream_creation_timestamp is not None:
                 raise E.InvalidArgumentError("NextToken and StreamName cannot be provided together.")
-            if p.get("ExclusiveStartShardId") is not None or p.get("ShardFilter") is not None:
+            if exclusive_start_shard_id is not None or shard_filter is not None:
                 raise E.InvalidArgumentError("NextToken cannot be provided together with ExclusiveStartShardId or ShardFilter.")
-            state = self._untoken(token)
+            state = self._tokens.decode(next_token, E.InvalidArgumentError)
             if now - state["t"] > quotas.LIST_SHARDS_NEXT_TOKEN_LIFETIME_SECONDS:
-                raise ExpiredNextTokenError(
+                raise E.ExpiredNextTokenError(
                     f"The NextToken has expired: it was issued at {_iso(state['t'])} and is valid for "
                     f"{int(quotas.LIST_SHARDS_NEXT_TOKEN_LIFETIME_SECONDS)} seconds. Please request a new list."
                 )
@@ -274,29 +239,28 @@ class Resharding:
                 raise E.stream_not_found(state["s"], ctx.account_id)
             after, flt = state["a"], state["f"]
         else:
-            if p.get("StreamName") is None and p.get("StreamARN") is None:
+            if stream_name is None and stream_arn is None:
                 raise E.InvalidArgumentError("Either NextToken or StreamName should be provided.")
-            stream = backend.describe_stream(p.get("StreamARN"), p.get("StreamName"))
+            stream = backend.describe_stream(stream_arn, stream_name)
             if stream.status == "CREATING":
                 raise E.ResourceInUseError(
                     f"Stream {stream.name} under account {ctx.account_id} is in CREATING state: its shards can be listed once it is ACTIVE."
                 )
-            flt = p.get("ShardFilter")
-            after = p.get("ExclusiveStartShardId")
+            flt = shard_filter
+            after = exclusive_start_shard_id
             if flt is not None:
                 if after is not None:
                     raise E.InvalidArgumentError("ShardFilter and ExclusiveStartShardId cannot be provided together.")
                 flt = self._check_filter(flt)
                 if flt["Type"] == "AFTER_SHARD_ID":
                     after = flt["ShardId"]
-        sweep_stream(stream, now)
         shards = self._filtered(stream, flt, now)
         if after is not None:
             shards = [s for s in shards if s.shard_id > after]
         page = shards[:page_size]
         out: dict[str, Any] = {"Shards": [s.to_json() for s in page]}
         if len(shards) > page_size:
-            out["NextToken"] = self._token({"s": stream.name, "g": stream.tag, "a": page[-1].shard_id, "f": flt, "t": now})
+            out["NextToken"] = self._tokens.encode({"s": stream.name, "g": stream.tag, "a": page[-1].shard_id, "f": flt, "t": now})
         return out
 
     @staticmethod

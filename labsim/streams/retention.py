@@ -3,15 +3,15 @@
 Model
 -----
 A record is readable while ``arrival >= now - RetentionPeriodHours * 3600`` (lab clock). Trimming
-is lazy *and* periodic: every GetShardIterator, GetRecords, SubscribeToShard event and ListShards
-trims the shards it touches first, and a clock task (``quotas.RETENTION_SWEEP_SECONDS``, 60 s)
-sweeps every stream. Either way a read after ``lab.clock.advance(25 * 3600)`` on a 24-hour stream
+is lazy *and* periodic: every GetShardIterator, GetRecords and SubscribeToShard event trims the
+shard it reads first, and a clock task (``quotas.RETENTION_SWEEP_SECONDS``, 60 s) sweeps every
+stream. Shards expire exactly on time, by a clock task per closed shard (``Retention.watch``). Either way a read after ``lab.clock.advance(25 * 3600)`` on a 24-hour stream
 sees nothing, and TRIM_HORIZON moves forward with time.
 
 Shard states (kinesis-facts 1.6): OPEN -> CLOSED (after a split or merge; no new writes, still
 readable) -> EXPIRED, once ``closed_at + retention`` has passed: by then every record in it has
 aged out. An expired shard is removed from ``stream.shards`` (so ListShards and DescribeStream
-stop listing it; its id is kept in ``stream.extra["expired_shards"]``), and GetShardIterator on it
+stop listing it; its id is kept in ``stream.expired_shard_ids``), and GetShardIterator on it
 is ResourceNotFoundException. Its children still name it as their parent, as in the service.
 
 APIs (KDS-API; bounds ``quotas.RETENTION_MIN_HOURS`` .. ``RETENTION_MAX_HOURS`` = 24 .. 8,760)
@@ -32,7 +32,6 @@ from labsim import quotas
 
 from . import errors as E
 from .model import Shard, Stream
-from .readside import ReadContext
 
 
 def retention_seconds(stream: Stream) -> float:
@@ -72,7 +71,7 @@ def sweep_stream(stream: Stream, now: float) -> list[str]:
             gone.append(shard)
     if gone:
         with stream.lock:
-            log = stream.extra.setdefault("expired_shards", [])
+            log = stream.expired_shard_ids
             for shard in gone:
                 if stream.shards.get(shard.shard_id) is shard:
                     del stream.shards[shard.shard_id]
@@ -81,28 +80,44 @@ def sweep_stream(stream: Stream, now: float) -> list[str]:
 
 
 class Retention:
-    """The retention sweep and the Increase/DecreaseStreamRetentionPeriod handlers."""
+    """Retention of one account and Region: expiry on the lab clock and the two retention APIs.
 
-    def __init__(self, ctx: ReadContext) -> None:
-        self.ctx = ctx
+    Each closed shard expires at ``closed_at + retention`` exactly: a clock task removes it then
+    (``watch``), so DescribeStream, ListShards and GetShardIterator agree at every instant, whoever
+    looks first. Records age out lazily (every read trims first) and in a periodic sweep: a record
+    past retention is unreadable either way.
+    """
 
-    def handlers(self) -> dict[str, Any]:
-        return {
-            "IncreaseStreamRetentionPeriod": self.ctx.json_handler(self.increase),
-            "DecreaseStreamRetentionPeriod": self.ctx.json_handler(self.decrease),
-        }
+    def __init__(self, backend: Any) -> None:
+        self.backend = backend
+        self._due: set[tuple[int, str, float]] = set()
+
+    def watch(self, stream: Stream) -> None:
+        """Schedule the expiry of every closed shard of ``stream`` (after a reshard or a retention change)."""
+        clock = self.backend.clock
+        for shard in list(stream.shards.values()):
+            if shard.closed_at is None:
+                continue
+            due = shard.closed_at + retention_seconds(stream)
+            key = (id(stream), shard.shard_id, due)
+            if key in self._due:
+                continue
+            self._due.add(key)
+
+            def expire(stream: Stream = stream, key: tuple[int, str, float] = key) -> None:
+                self._due.discard(key)
+                sweep_stream(stream, clock.now())
+
+            clock.call_at(max(due, clock.now()), expire, name=f"kinesis-expire-{stream.name}-{shard.shard_id}")
 
     def sweep_all(self) -> None:
-        now = self.ctx.now()
-        for stream in self.ctx.all_streams():
+        now = self.backend.now()
+        for stream in list(self.backend.streams.values()):
             sweep_stream(stream, now)
 
-    def _validate(self, p: dict[str, Any], region: str) -> tuple[Stream, int]:
-        backend = self.ctx.backend(region)
-        stream = backend.describe_stream(p.get("StreamARN"), p.get("StreamName"))
-        hours = p.get("RetentionPeriodHours")
-        if isinstance(hours, bool) or not isinstance(hours, int):
-            raise E.validation_errors([f"Value '{hours}' at 'retentionPeriodHours' failed to satisfy constraint: Member must not be null"])
+    def _validate(self, stream_name: Any, stream_arn: Any, hours: Any) -> Stream:
+        backend = self.backend
+        stream = backend.describe_stream(stream_arn, stream_name)
         if hours < quotas.RETENTION_MIN_HOURS:
             raise E.InvalidArgumentError(
                 f"Minimum allowed retention period is {int(quotas.RETENTION_MIN_HOURS)} hours. "
@@ -114,28 +129,30 @@ class Retention:
                 f"Requested retention period ({hours} hours) is too long."
             )
         if stream.status != "ACTIVE":
-            raise E.stream_not_active(stream.name, self.ctx.account_id, stream.status)
-        return stream, hours
+            raise E.stream_not_active(stream.name, backend.account_id, stream.status)
+        return stream
 
-    def increase(self, p: dict[str, Any], region: str) -> dict[str, Any]:
-        stream, hours = self._validate(p, region)
+    def increase(self, stream_name: Any, stream_arn: Any, retention_period_hours: int) -> None:
+        hours = retention_period_hours
+        stream = self._validate(stream_name, stream_arn, hours)
         if hours <= stream.retention_hours:
             raise E.InvalidArgumentError(
                 f"Requested retention period ({hours} hours) for stream {stream.name} can not be shorter than "
                 f"or equal to the existing retention period ({stream.retention_hours} hours). Use DecreaseRetentionPeriod API."
             )
         # Trim under the old period first: data already gone does not come back.
-        sweep_stream(stream, self.ctx.now())
+        sweep_stream(stream, self.backend.now())
         stream.retention_hours = hours
-        return {}
+        self.watch(stream)
 
-    def decrease(self, p: dict[str, Any], region: str) -> dict[str, Any]:
-        stream, hours = self._validate(p, region)
+    def decrease(self, stream_name: Any, stream_arn: Any, retention_period_hours: int) -> None:
+        hours = retention_period_hours
+        stream = self._validate(stream_name, stream_arn, hours)
         if hours >= stream.retention_hours:
             raise E.InvalidArgumentError(
                 f"Requested retention period ({hours} hours) for stream {stream.name} can not be longer than "
                 f"or equal to the existing retention period ({stream.retention_hours} hours). Use IncreaseRetentionPeriod API."
             )
         stream.retention_hours = hours
-        sweep_stream(stream, self.ctx.now())  # older data is unreadable at once
-        return {}
+        sweep_stream(stream, self.backend.now())  # older data is unreadable at once
+        self.watch(stream)

@@ -34,6 +34,16 @@ from labsim import quotas
 from .model import Shard, Stream
 
 
+class OnDemandShardState:
+    """What the scaler knows of one shard: bytes per measuring window, and a split already planned."""
+
+    __slots__ = ("windows", "split_at")
+
+    def __init__(self) -> None:
+        self.windows: dict[int, int] = {}
+        self.split_at: float | None = None
+
+
 class OnDemandScaler:
     """Watches the shards of ON_DEMAND streams and splits the hot ones (see module docstring)."""
 
@@ -49,21 +59,23 @@ class OnDemandScaler:
         """Count ``nbytes`` accepted by ``shard`` at ``now`` (called once per shard per request)."""
         w = int(now // self.window)
         with self._lock:
-            windows = shard.extra.get("od_windows")
-            if windows is None:
-                windows = shard.extra["od_windows"] = {}
+            state = shard.scaling
+            if state is None:
+                state = shard.scaling = OnDemandShardState()
+            windows = state.windows
             if w not in windows:
                 windows[w] = 0
                 self.clock.call_at((w + 1) * self.window, lambda: self._evaluate(stream, shard, w), name="kinesis-on-demand-check")
             windows[w] += nbytes
 
     def _evaluate(self, stream: Stream, shard: Shard, w: int) -> None:
+        state = shard.scaling
         with self._lock:
-            nbytes = shard.extra.get("od_windows", {}).pop(w, 0)
-        if nbytes / self.window <= self.threshold or not shard.is_open or "od_split_at" in shard.extra:
+            nbytes = state.windows.pop(w, 0)
+        if nbytes / self.window <= self.threshold or not shard.is_open or state.split_at is not None:
             return
         due = w * self.window + self.delay
-        shard.extra["od_split_at"] = due
+        state.split_at = due
         self.clock.call_at(max(due, self.clock.now()), lambda: self._split(stream, shard), name="kinesis-on-demand-split")
 
     def _split(self, stream: Stream, shard: Shard) -> None:

@@ -1,4 +1,7 @@
-"""Which shard a record goes to: the service's hashing, as pure functions.
+"""Which shard a record goes to: the service's hashing and hash ranges, as pure functions (layer 0).
+
+Shared by the streams physics (routing writes), the KPL (predicting shards for aggregation) and
+the graders, so the one rule is written once.
 
 Kinesis hashes the partition key with MD5 (over its UTF-8 bytes), reads the 16-byte digest as a
 128-bit big-endian unsigned integer, and stores the record in the open shard whose inclusive hash
@@ -53,7 +56,7 @@ def even_hash_ranges(count: int) -> list[tuple[int, int]]:
     return ranges
 
 
-def _shard_entries(shards: Any) -> list[tuple[int, int, str, bool]]:
+def shard_ranges(shards: Any) -> list[tuple[int, int, str, bool]]:
     """Normalise the many shapes a caller may hold into (start, end, shard_id, is_open)."""
     if isinstance(shards, Mapping):
         if "StreamDescription" in shards:
@@ -89,7 +92,7 @@ def shard_for_key(shards: Any, partition_key: str, explicit_hash_key: str | None
     'shardId-000000000000'
     """
     key = hash_key_for(partition_key, explicit_hash_key)
-    for start, end, shard_id, is_open in _shard_entries(shards):
+    for start, end, shard_id, is_open in shard_ranges(shards):
         if is_open and start <= key <= end:
             return shard_id
     raise LookupError(f"no open shard covers hash key {key} (partition key {partition_key!r})")
