@@ -65,6 +65,7 @@ class Clock:
         self._advance_lock = threading.RLock()
         self._owners: set[int] = {threading.get_ident()}
         self.failures: list[TaskFailure] = []
+        self.closed = False
 
     # -- time ---------------------------------------------------------------------------------
     def now(self) -> float:
@@ -153,8 +154,10 @@ class Clock:
             self._push(task, task.due + task.interval)  # type: ignore[operator]
 
     def close(self) -> None:
+        """Drop every pending task; a closed clock is not used again (a restarted lab makes a new one)."""
         with self._lock:
             self._queue.clear()
+        self.closed = True
 
 
 class VirtualClock(Clock):
