@@ -246,6 +246,7 @@ class Router:
         self._regions: dict[str, str] = {}
         self._accounts: dict[str, str] = {FAKE_ACCESS_KEY: _moto.DEFAULT_ACCOUNT_ID}
         self._ids = random.Random(0)
+        self._in_flight = threading.local()
 
     def seed_request_ids(self, rng: random.Random) -> None:
         """Draw the ``x-amzn-RequestId`` of every answer from ``rng`` (the lab's seed)."""
@@ -298,6 +299,16 @@ class Router:
             context[_MODEL_KEY] = model
 
     def __call__(self, request: AWSPreparedRequest, event_name: str = "", **kwargs: Any) -> AWSResponse | None:
+        try:
+            return self._serve(request, event_name)
+        finally:
+            self._in_flight.call = None
+
+    def current_call(self) -> "Call | None":
+        """The call this thread is serving right now (None between requests, e.g. in a clock task)."""
+        return getattr(self._in_flight, "call", None)
+
+    def _serve(self, request: AWSPreparedRequest, event_name: str) -> AWSResponse | None:
         if not self.active:
             self._refuse_if_lab_client(request)
             return None
@@ -332,6 +343,7 @@ class Router:
             handler = self.handlers.get((service, operation))
             call = Call(service, operation, params, region, self._account(access_key), access_key, request, model,
                         is_json, handler)
+            self._in_flight.call = call  # what server-side physics ask "who is calling?" about
             for _, guard in self.guards:
                 guard(call)
             if handler is not None:

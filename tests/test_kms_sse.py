@@ -202,3 +202,16 @@ def test_stop_encryption_and_the_25_changes_limit(lab):
     assert (s["EncryptionType"], s.get("KeyId")) == ("NONE", None)
     lab.clock.advance(quotas.SSE_CHANGE_WINDOW_SECONDS)
     k.start_stream_encryption(StreamName="orders", EncryptionType="KMS", KeyId="alias/aws/kinesis")
+
+
+def test_server_side_work_between_requests_does_not_act_as_the_last_caller(lab):
+    """A clock task runs between requests: the encryption check must not see the previous request's identity."""
+    from labsim import iam as labiam2
+
+    iam = lab.client("iam")
+    iam.create_user(UserName="u")
+    iam.put_user_policy(UserName="u", PolicyName="p", PolicyDocument=doc(
+        {"Effect": "Allow", "Action": "kinesis:DescribeStreamSummary", "Resource": STREAM_ARN}))
+    ak = iam.create_access_key(UserName="u")["AccessKey"]
+    lab.client("kinesis", aws_access_key_id=ak["AccessKeyId"], aws_secret_access_key=ak["SecretAccessKey"]).describe_stream_summary(StreamName="orders")
+    assert labiam2.current() is None  # the request is over

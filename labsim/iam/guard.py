@@ -20,6 +20,7 @@ from typing import Any
 
 from labsim.errors import ServiceError
 from labsim.safety import FAKE_ACCESS_KEY
+from labsim.transport import router
 
 from . import principals
 from .actions import ALWAYS_ALLOWED, account_of, action_for, resource_for
@@ -47,8 +48,12 @@ _local = threading.local()
 
 
 def current() -> Principal | None:
-    """The identity of the request this thread is serving (None: the account's administrator)."""
-    return getattr(_local, "principal", None)
+    """The identity of the request this thread is serving right now (None: the account's administrator,
+    or no request at all, as in a clock task: the service itself acting)."""
+    call = router.current_call()
+    if call is None or getattr(_local, "call", None) is not call:
+        return None
+    return _local.principal
 
 
 def denied_error(service: str, principal_arn: str, action: str, resource: str, reason: str) -> ServiceError:
@@ -69,6 +74,7 @@ class IamGuard:
 
     def __call__(self, call: Any) -> None:
         key = call.access_key
+        _local.call = call
         if key == FAKE_ACCESS_KEY:
             _local.principal = None
             if call.operation == "AssumeRole":
