@@ -38,7 +38,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from .. import quotas as Q
-from ..kpl.scheduler import ThreadScheduler, running_lab
+from ..kpl.scheduler import ThreadScheduler
+from ..lab import current_lab
 from .assignment import assignment_moves, leases_to_take
 from .config import KclConfig
 from .lease_table import Lease, LeaseTable, LeaseTableThrottled
@@ -86,7 +87,7 @@ class Worker:
         self.stream_name = stream_name
         self.processor_factory = processor_factory
         self.config = KclConfig.from_dict(config)
-        lab = running_lab()
+        lab = current_lab()  # looked up once, here: its clock and Region
         self.scheduler = scheduler or (lab.clock if lab is not None else ThreadScheduler("labsim-kcl"))
         self.worker_id = worker_id or self._default_id(lab)
         region = lab.region if lab is not None else None
