@@ -23,7 +23,6 @@ Checks return ``None``, so a test cell that passes shows nothing.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
@@ -36,6 +35,7 @@ from typing import Any, Callable, Iterable, Sequence
 from botocore.exceptions import ClientError
 
 from .. import quotas
+from ..keyspace import partition_key_hash
 
 __all__ = [
     "check_stream_exists",
@@ -297,7 +297,7 @@ def _expected_shard(key: str, shards: Iterable[dict[str, Any]]) -> str:
     # The documented rule: MD5 of the UTF-8 key, read as a 128-bit unsigned integer, falls in exactly
     # one open shard's HashKeyRange. (kinesis-facts 1.7)
     __tracebackhide__ = True
-    hash_key = int.from_bytes(hashlib.md5(key.encode("utf-8")).digest(), "big")
+    hash_key = partition_key_hash(key)
     for shard in shards:
         if "EndingSequenceNumber" in shard.get("SequenceNumberRange", {}):
             continue  # closed by a reshard: takes no new records
@@ -380,7 +380,7 @@ def _keys_on(shard: dict[str, Any], rng: random.Random, count: int, prefix: str)
     keys: list[str] = []
     while len(keys) < count:
         key = f"{prefix}-{rng.randrange(10**8):08d}"
-        if low <= int.from_bytes(hashlib.md5(key.encode()).digest(), "big") <= high and key not in keys:
+        if low <= partition_key_hash(key) <= high and key not in keys:
             keys.append(key)
     return keys
 
