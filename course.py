@@ -11,6 +11,7 @@ Set LABSIM_VENV to use another virtual environment folder.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -47,17 +48,44 @@ def ensure_venv() -> Path:
     return python
 
 
+STAMP = ".labsim-installed"
+
+
+def read_stamp() -> tuple[str | None, set[str]]:
+    """(pyproject digest, extras) of the last install into the venv; (None, set()) if none was stamped."""
+    try:
+        stamp = json.loads((VENV / STAMP).read_text())
+        return str(stamp["pyproject"]), set(stamp["extras"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None, set()
+
+
 def ensure_installed(python: Path, extras: str) -> None:
-    """pip-install the course (editable) unless the same pyproject was already installed."""
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()[:16]
-    stamp = VENV / f".labsim-installed-{extras or 'base'}"
-    if stamp.exists() and stamp.read_text() == digest:
+    """pip-install the course (editable) with ``extras`` unless this venv already holds them.
+
+    One stamp records what the last install put in: ``test`` installs the course and its test tools,
+    so a later ``start`` (the course alone) needs nothing more. When pyproject.toml changes, the
+    extras installed before are installed again with the new list.
+    """
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()[:16]
+    wanted = {e for e in extras.split(",") if e}
+    stamped, have = read_stamp()
+    if stamped == digest and wanted <= have:
         return
-    target = f".[{extras}]" if extras else "."
-    print(f"Installing the course and its dependencies ({target}); the first time takes a few minutes ...", flush=True)
+    if stamped is None and not any(VENV.glob(STAMP + "-*")):
+        note = "the first time takes a few minutes"
+    elif stamped != digest:
+        note = "pyproject.toml changed since the last install"
+    else:
+        note = f"adding {', '.join(sorted(wanted - have))}"
+    everything = sorted(wanted | have)
+    target = f".[{','.join(everything)}]" if everything else "."
+    print(f"Installing the course and its dependencies ({target}); {note} ...", flush=True)
     run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", "--upgrade", "pip"])
     run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", target])
-    stamp.write_text(digest)
+    for old in VENV.glob(STAMP + "-*"):  # the one-stamp-per-extra files of earlier versions
+        old.unlink()
+    (VENV / STAMP).write_text(json.dumps({"pyproject": digest, "extras": everything}))
 
 
 def run(cmd: list[str]) -> None:

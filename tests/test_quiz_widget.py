@@ -43,12 +43,13 @@ def wrong_letters(q):
 
 
 def choose(card, letters):
-    """What a learner does with the mouse: pick a radio button, or tick boxes."""
-    if card.radio is not None:
-        card.radio.value = letters[0]
-    else:
-        for letter, box in zip("abcdefgh", card.inputs):
-            box.value = letter in letters
+    """What a learner does with the mouse: click the options, one after the other."""
+    for letter, box in zip("abcdefgh", card.inputs):
+        if box.value and letter not in letters:
+            box.value = False
+    for letter, box in zip("abcdefgh", card.inputs):
+        if letter in letters:
+            box.value = True
 
 
 def history_file(home):
@@ -63,11 +64,10 @@ def test_quiz_builds_one_card_per_question_with_the_right_controls(bank):
     assert list(view.cards) == [q.id for q in topic]
     for q in topic:
         card = view.cards[q.id]
-        if q.type == "single":
-            assert type(card.radio).__name__ == "RadioButtons" and card.radio.value is None
-            assert [v for _, v in card.radio.options] == list(q.letters)
-        else:
-            assert [type(w).__name__ for w in card.inputs] == ["Checkbox"] * len(q.options)
+        assert [type(w).__name__ for w in card.inputs] == ["Checkbox"] * len(q.options)
+        assert not any(w.value for w in card.inputs)
+        assert [f"labsim-letter-{letter}" in w._dom_classes for letter, w in zip(q.letters, card.inputs)] == [True] * len(q.options)
+        assert ("labsim-single" if q.type == "single" else "labsim-multiple") in card.box._dom_classes
         assert card.check.description == "Check" and card.feedback.value == ""
     assert type(view.widget).__name__ == "VBox"
 
@@ -285,3 +285,61 @@ def test_exam_plain_text_version(bank, labsim_home):
     result = view.submit()
     assert result.score.correct == 0 and "Review of wrong answers (1)" in repr(view)
     assert f"saved to {labsim_home / 'quiz-history.json'}" in repr(view)
+
+
+# --- what the browser shows ---------------------------------------------------------------------
+
+def test_single_answer_options_behave_as_radio_buttons(bank):
+    q = next(q for q in bank if q.type == "single" and len(q.options) >= 3)
+    card = quiz(ids=[q.id], record=False).cards[q.id]
+    changes = []
+    card.observe(lambda c: changes.append(c.selected()))
+    a, b = card.inputs[0], card.inputs[1]
+    a.value = True
+    b.value = True  # a click on b: a is unticked by the card, and the learner's one change is reported once
+    assert card.selected() == [q.letters[1]] and not a.value
+    assert changes == [[q.letters[0]], [q.letters[1]]]
+    b.value = False
+    assert card.selected() == [] and changes[-1] == []
+
+
+def test_multiple_answer_options_stay_independent(bank):
+    q = next(q for q in bank if q.type == "multiple")
+    card = quiz(ids=[q.id], record=False).cards[q.id]
+    card.inputs[0].value = card.inputs[1].value = True
+    assert card.selected() == list(q.letters[:2])
+
+
+def test_option_labels_render_markdown_code_and_wrap_in_their_own_row(bank):
+    q = next(q for q in bank if q.type == "single" and any("`" in o.text for o in q.options))
+    view = quiz(ids=[q.id], record=False)
+    for letter, option, box in zip(q.letters, q.options, view.cards[q.id].inputs):
+        assert box.description_allow_html and "`" not in box.description
+        assert box.description.startswith(f"<b>{letter})</b> ")
+        if "`" in option.text:
+            assert "<code>" in box.description
+        assert "<" not in box.tooltip and box.tooltip.startswith(f"{letter}) ")
+    css = view.widget.children[0].value
+    assert ".labsim-option label" in css and "white-space: normal" in css and "height: auto" in css
+
+
+def test_review_line_is_a_jupyterlab_link_to_the_section(tmp_path, monkeypatch):
+    from labsim.quiz.widget import review_link, server_path
+
+    (tmp_path / "lessons").mkdir()
+    (tmp_path / "lessons" / "00-start-here.ipynb").write_text("{}")
+    link = "lessons/00-start-here.ipynb#3-·-Simulated-time"
+    # the server's root is the course folder: the notebook's own path says how deep the kernel is
+    cwd = tmp_path / "lessons"
+    assert server_path(link, cwd=cwd, session="lessons/04-x.ipynb") == "lessons/00-start-here.ipynb"
+    # the server's root is the folder above the course: the path includes the course folder
+    assert server_path(link, cwd=cwd, session=f"{tmp_path.name}/lessons/04-x.ipynb") == \
+        f"{tmp_path.name}/lessons/00-start-here.ipynb"
+    assert server_path(link, cwd=cwd, session="") == "lessons/00-start-here.ipynb"  # unknown: the course root
+    monkeypatch.chdir(cwd)
+    monkeypatch.setenv("JPY_SESSION_NAME", "lessons/04-x.ipynb")
+    anchor = review_link(link)
+    assert 'class="labsim-review"' in anchor and 'href="00-start-here.ipynb#3-·-Simulated-time"' in anchor
+    assert 'data-commandlinker-command="rendermime:handle-local-link"' in anchor
+    args = json.loads(html.unescape(anchor.split('data-commandlinker-args="')[1].split('"')[0]))
+    assert args == {"path": "lessons/00-start-here.ipynb", "id": "#3-·-Simulated-time"}

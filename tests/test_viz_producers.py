@@ -116,10 +116,10 @@ def test_shards_needed_follows_the_sizing_formula():
 
 
 def test_planner_seconds_shrink_for_heavy_loads():
-    assert producers._planner_seconds(1024, 1000, 30) == 30
-    assert producers._planner_seconds(1024, 2000, 30) == 15
-    assert producers._planner_seconds(1024, 5000, 30) == 6
-    assert producers._planner_seconds(50 * 1024, 5000, 30) == producers.PLANNER_MIN_SECONDS
+    assert producers.planner_seconds(1024, 1000, 30) == 30
+    assert producers.planner_seconds(1024, 2000, 30) == 15
+    assert producers.planner_seconds(1024, 5000, 30) == 6
+    assert producers.planner_seconds(50 * 1024, 5000, 30) == producers.PLANNER_MIN_SECONDS
 
 
 def test_capacity_planner_reruns_the_simulation_when_a_slider_moves(lab):

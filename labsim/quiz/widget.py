@@ -9,23 +9,39 @@ cannot render widgets (nbconvert, a terminal, GitHub) shows instead.
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 import threading
+import time
+from typing import Callable, Iterable
 from pathlib import Path
 
 from .bank import LETTERS, Question, load_bank
-from .exam import ExamOver, ExamSession, TimeUp
+from .exam import DEFAULT_QUESTIONS, ExamOver, ExamSession, TimeUp, new_exam
 from .history import History, HistoryError
 from .picking import draw, select
 from .render import feedback_text, format_duration, question_text, score_text
 from .session import AnswerError, Feedback, QuizSession, Score, parse_choices
 
-# Long option texts must wrap instead of being cut off at the widget's edge.
+# Each option is a checkbox whose label holds the option's HTML (code, bold). Long texts wrap inside
+# their own row, which grows to fit, so a click lands on the option under the pointer; single-answer
+# options are drawn as round radio buttons (the card lets only one stay ticked).
 _CSS = """<style>
-.labsim-quiz .widget-radio-box label, .labsim-quiz .widget-checkbox label {white-space: normal; line-height: 1.3;}
-.labsim-quiz .widget-radio-box label {margin-bottom: 4px;}
-.labsim-quiz .widget-checkbox {height: auto; margin-bottom: 4px;}
+.labsim-quiz .labsim-option {height: auto; min-height: var(--jp-widgets-inline-height, 28px); margin: 0 0 6px 0;}
+.labsim-quiz .labsim-option label {display: flex; align-items: flex-start; height: auto; white-space: normal;
+  overflow: visible; line-height: 1.4; cursor: pointer;}
+.labsim-quiz .labsim-option label span {white-space: normal; overflow: visible; text-overflow: clip;}
+.labsim-quiz .labsim-option label input[type=checkbox] {flex: none; align-self: flex-start; margin: 3px 8px 0 2px;
+  line-height: normal; height: 15px;}
+.labsim-quiz .widget-html-content {line-height: 1.45;}
+.labsim-quiz .labsim-single .labsim-option label input[type=checkbox] {appearance: none; -webkit-appearance: none; width: 15px;
+  height: 15px; border: 1.5px solid #767676; border-radius: 50%; background: #fff;}
+.labsim-quiz .labsim-single .labsim-option label input[type=checkbox]:checked {border-color: #1a73e8;
+  background: radial-gradient(circle, #1a73e8 0 3.5px, #fff 4.5px);}
+.labsim-quiz code {background: rgba(127,127,127,.12); padding: 0 3px;
+  border-radius: 3px; font-size: 92%;}
+.labsim-quiz a.labsim-review {color: var(--jp-content-link-color, #1a73e8); text-decoration: underline;}
 </style>"""
 
 
@@ -94,6 +110,40 @@ def lesson_href(link: str, cwd: Path | None = None) -> str:
     return link
 
 
+def server_path(link: str, cwd: Path | None = None, session: str | None = None) -> str:
+    """The lesson file's path from the Jupyter server's root folder (what JupyterLab opens).
+
+    The kernel runs in the notebook's folder and Jupyter tells it the notebook's own path from the
+    root (``JPY_SESSION_NAME``), which gives the root; without it, the course folder is taken as the
+    root (``course.py start`` serves it).
+    """
+    path = link.partition("#")[0]
+    cwd = Path.cwd() if cwd is None else cwd
+    session = os.environ.get("JPY_SESSION_NAME", "") if session is None else session
+    depth = len(Path(session).parts) - 1 if session and not Path(session).is_absolute() else -1
+    if depth < 0 or depth > len(cwd.parents):
+        return path
+    root = cwd if depth == 0 else cwd.parents[depth - 1]
+    for base in (cwd, *cwd.parents):
+        if (base / path).is_file():
+            found = (base / path).resolve()
+            try:
+                return found.relative_to(root.resolve()).as_posix()
+            except ValueError:  # the lesson is outside what the server shows
+                return path
+    return path
+
+
+def review_link(link: str) -> str:
+    """A link to a lesson section: in JupyterLab a click opens the notebook there and scrolls to the
+    section (JupyterLab's command linker); elsewhere the ``href`` is an ordinary relative link."""
+    path, _, anchor = link.partition("#")
+    args = json.dumps({"path": server_path(link), "id": f"#{anchor}" if anchor else ""})
+    return (f'<a class="labsim-review" href="{html.escape(lesson_href(link))}" target="_blank" '
+            f'data-commandlinker-command="rendermime:handle-local-link" data-commandlinker-args="{html.escape(args)}">'
+            f"{html.escape(path)}{' &sect; ' + html.escape(anchor.replace('-', ' ')) if anchor else ''}</a>")
+
+
 def feedback_html(fb: Feedback) -> str:
     q = fb.question
     if fb.correct:
@@ -117,8 +167,7 @@ def feedback_html(fb: Feedback) -> str:
         parts.append(f'<p style="background:#fef5e7;padding:4px 8px;border-left:3px solid #f39c12">'
                      f"<b>Then / now</b> (changed {html.escape(c.date)}): then {md_inline(c.then)}; "
                      f"now {md_inline(c.now)}.</p>")
-    parts.append(f'<p>Review: <a href="{html.escape(lesson_href(q.lesson))}" target="_blank">'
-                 f"<code>{html.escape(q.lesson)}</code></a></p>")
+    parts.append(f"<p>Review: {review_link(q.lesson)}</p>")
     return '<div class="labsim-feedback">' + "".join(parts) + "</div>"
 
 
@@ -138,45 +187,64 @@ def score_html(score: Score) -> str:
 # --- one question on screen ---------------------------------------------------------------------
 
 class _Card:
-    """A question with radio buttons (single) or checkboxes (multiple), a feedback area and,
-    in practice mode, a Check button."""
+    """A question with one checkbox per option (drawn as radio buttons for a single answer: ticking one
+    unticks the others), a feedback area and, in practice mode, a Check button."""
 
     def __init__(self, W, q: Question, number: int, total: int, *, with_check: bool):
         self.q = q
+        self.single = q.type == "single"
         head = f"<b>Question {number}/{total}</b> &middot; {html.escape(q.topic)} &middot; <code>{q.id}</code>"
-        if q.type == "multiple":
+        if not self.single:
             head += f" &middot; <i>choose {q.n_correct}</i>"
         self.header = W.HTML(f"<div>{head}</div>{md_html(q.question)}")
-        labels = [f"{letter}) {o.text.strip()}" for letter, o in zip(LETTERS, q.options)]
-        if q.type == "single":
-            self.radio = W.RadioButtons(options=list(zip(labels, q.letters)), value=None,
-                                        layout=W.Layout(width="100%"))
-            self.inputs = [self.radio]
-        else:
-            self.radio = None
-            self.inputs = [W.Checkbox(value=False, description=label, indent=False,
-                                      layout=W.Layout(width="100%")) for label in labels]
+        self.inputs = []
+        for letter, o in zip(LETTERS, q.options):
+            box = W.Checkbox(value=False, description=f"<b>{letter})</b> {md_inline(o.text.strip())}",
+                             description_allow_html=True, tooltip=f"{letter}) {o.text.strip().replace('`', '')}",
+                             indent=False, layout=W.Layout(width="100%"))
+            box.add_class("labsim-option")
+            box.add_class(f"labsim-letter-{letter}")
+            box.observe(self._ticked, names="value")
+            self.inputs.append(box)
+        self._callbacks: list = []
+        self._syncing = False  # set while the card itself moves boxes: no callbacks for those
         self.check = W.Button(description="Check", button_style="primary") if with_check else None
         self.feedback = W.HTML("")
         children = [self.header, *self.inputs] + ([self.check] if self.check else []) + [self.feedback]
         self.box = W.VBox(children, layout=W.Layout(border="1px solid #ddd", padding="8px", margin="6px 0"))
+        self.box.add_class("labsim-card")
+        self.box.add_class("labsim-single" if self.single else "labsim-multiple")
+
+    def _ticked(self, change) -> None:
+        if self._syncing:
+            return
+        if self.single and change["new"]:
+            self._syncing = True
+            try:
+                for box in self.inputs:
+                    if box is not change["owner"]:
+                        box.value = False
+            finally:
+                self._syncing = False
+        for callback in self._callbacks:
+            callback(self)
 
     def selected(self) -> list[str]:
-        if self.radio is not None:
-            return [self.radio.value] if self.radio.value else []
         return [letter for letter, box in zip(LETTERS, self.inputs) if box.value]
 
     def set_selected(self, letters) -> None:
+        """Tick exactly ``letters`` (from code: no change callbacks)."""
         letters = set(letters)
-        if self.radio is not None:
-            self.radio.value = next(iter(letters)) if letters else None
-        else:
+        self._syncing = True
+        try:
             for letter, box in zip(LETTERS, self.inputs):
                 box.value = letter in letters
+        finally:
+            self._syncing = False
 
     def observe(self, callback) -> None:
-        for w in self.inputs:
-            w.observe(lambda change: callback(self), names="value")
+        """Call ``callback(card)`` after each change a learner makes."""
+        self._callbacks.append(callback)
 
     def lock(self) -> None:
         for w in self.inputs + ([self.check] if self.check else []):
@@ -463,3 +531,21 @@ class ExamView(_View):
         if self.widget is None:
             blocks.append(f"Answer with .answer({qs[0].id!r}, 'b'), then .submit() to score.")
         return "\n\n".join(blocks)
+
+
+# The notebook entry point of exam practice lives with its view (exam.py holds the session alone).
+def exam(n: int = DEFAULT_QUESTIONS, *, topics: str | Iterable[str] | None = None, seed: int | None = None,
+         weak: bool = False, minutes: float | None = None, timed: bool = True, history_path=None,
+         plain: bool = False, start_timer: bool = True, clock: Callable[[], float] = time.monotonic,
+         bank: list[Question] | None = None):
+    """Exam practice in a notebook: ``exam(n=20)`` shows the questions, a countdown and a
+    Submit button; when time is up the answers lock and the exam is scored and reviewed.
+
+    ``minutes`` defaults to 2 per question (the real exam's pace); ``weak=True`` draws more
+    questions from the topics you have answered worst so far. Without ipywidgets (or with
+    ``plain=True``) you get a text version answered with ``.answer(qid, "b,d")`` and ``.submit()``.
+    """
+    history = History(history_path)
+    session = new_exam(n, topics=topics, seed=seed, weak=weak, minutes=minutes, timed=timed,
+                       history=history, bank=bank, clock=clock)
+    return ExamView(session, history, plain=plain, start_timer=start_timer)
