@@ -10,7 +10,6 @@ the source.
 
 Modules:
   errors        the service's error codes and messages
-  validation    the API model's constraints (botocore's Firehose model)
   config        destination rules, defaults and the Describe view
   prefixes      S3 prefixes, !{timestamp:...} / !{firehose:...} expressions, object names
   compression   GZIP, ZIP, Snappy (framed), HADOOP_SNAPPY
@@ -32,7 +31,6 @@ from __future__ import annotations
 from typing import Any
 
 from labsim import _moto
-from labsim.transport import router
 
 from .compression import decompress
 from .endpoints import EndpointRequest, EndpointResponse, RecordingEndpoint, drop_registry, http_endpoint
@@ -40,7 +38,6 @@ from .endpoints import EndpointRequest, EndpointResponse, RecordingEndpoint, dro
 __all__ = ["FirehosePhysics", "http_endpoint", "EndpointRequest", "EndpointResponse", "RecordingEndpoint",
            "read_object", "billed_bytes", "pipeline"]
 
-_CLOUDWATCH_READS = ("GetMetricStatistics", "GetMetricData", "ListMetrics")
 _BY_EXTENSION = {".gz": "GZIP", ".zip": "ZIP", ".snappy": "Snappy", ".hsnappy": "HADOOP_SNAPPY"}
 
 
@@ -70,28 +67,18 @@ class FirehosePhysics:
     name = "firehose"
 
     def __init__(self) -> None:
-        self._undo: Any = None
-        self._chained: dict[str, Any] = {}
+        self._undo: list[Any] = []
         self._context: Any = None
 
     def start(self, lab: Any) -> None:
         from .backend import LabFirehoseBackend
 
         self._context = lab.context
-        self._undo = _moto.swap_backend_class("firehose", LabFirehoseBackend, lab.context)
-        # Publish pending Firehose datapoints before any CloudWatch read, keeping whatever
-        # handler another physics registered for the same read (it runs next).
-        for operation in _CLOUDWATCH_READS:
-            previous = router.fast.get(("cloudwatch", operation))
-            self._chained[operation] = previous
-            router.register("cloudwatch", operation, self._reader(previous))
-
-    def _reader(self, previous: Any) -> Any:
-        def flush_then_read(request: Any) -> Any:
-            self.flush_metrics()
-            return previous(request) if previous is not None else None
-
-        return flush_then_read
+        self._undo = [_moto.swap_backend_class("firehose", LabFirehoseBackend, lab.context)]
+        # Pending Firehose datapoints are published before any CloudWatch read in the lab.
+        cloudwatch = lab.physics.get("cloudwatch")
+        if cloudwatch is not None:
+            self._undo.append(cloudwatch.add_publisher(self.flush_metrics))
 
     def flush_metrics(self) -> int:
         sent = 0
@@ -105,12 +92,6 @@ class FirehosePhysics:
     def stop(self, lab: Any) -> None:
         from . import kds_reads
 
-        for operation, previous in self._chained.items():
-            if previous is None:
-                router.fast.pop(("cloudwatch", operation), None)
-            else:
-                router.fast[("cloudwatch", operation)] = previous
-        self._chained.clear()
         for account in list(_moto.get_backend("firehose").values()):
             for backend in list(account.values()):
                 if hasattr(backend, "stop_all"):
@@ -118,6 +99,6 @@ class FirehosePhysics:
         if self._context is not None:
             drop_registry(self._context)
             kds_reads.drop_clients(self._context)
-        if self._undo is not None:
-            undo, self._undo = self._undo, None
+        for undo in reversed(self._undo or []):
             undo()
+        self._undo = []
