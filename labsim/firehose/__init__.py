@@ -10,6 +10,7 @@ the source.
 
 Modules:
   errors        the service's error codes and messages
+  api           PutRecord / PutRecordBatch served as JSON text (the hot path)
   config        destination rules, defaults and the Describe view
   prefixes      S3 prefixes, !{timestamp:...} / !{firehose:...} expressions, object names
   compression   GZIP, ZIP, Snappy (framed), HADOOP_SNAPPY
@@ -74,7 +75,13 @@ class FirehosePhysics:
         from .backend import LabFirehoseBackend
 
         self._context = lab.context
+        from labsim.transport import router
+
+        from .api import HANDLERS
+
         self._undo = [_moto.swap_backend_class("firehose", LabFirehoseBackend, lab.context)]
+        for operation, handler in HANDLERS.items():
+            self._undo.append(router.register("firehose", operation, handler))
         # Pending Firehose datapoints are published before any CloudWatch read in the lab.
         cloudwatch = lab.physics.get("cloudwatch")
         if cloudwatch is not None:
