@@ -79,10 +79,10 @@ class FirehosePhysics:
 
         from .api import HANDLERS
 
-        self._undo = [_moto.swap_backend_class("firehose", LabFirehoseBackend, lab.context)]
+        self._undo.append(_moto.swap_backend_class("firehose", LabFirehoseBackend, lab.context))
         for operation, handler in HANDLERS.items():
             self._undo.append(router.register("firehose", operation, handler))
-        # Pending Firehose datapoints are published before any CloudWatch read in the lab.
+        # CloudWatch publishes pending Firehose datapoints before answering any metrics read.
         cloudwatch = lab.physics.get("cloudwatch")
         if cloudwatch is not None:
             self._undo.append(cloudwatch.add_publisher(self.flush_metrics))
@@ -97,15 +97,11 @@ class FirehosePhysics:
         return sent
 
     def stop(self, lab: Any) -> None:
-        from . import kds_reads
-
         for account in list(_moto.get_backend("firehose").values()):
             for backend in list(account.values()):
                 if hasattr(backend, "stop_all"):
                     backend.stop_all()
         if self._context is not None:
             drop_registry(self._context)
-            kds_reads.drop_clients(self._context)
-        for undo in reversed(self._undo or []):
-            undo()
-        self._undo = []
+        while self._undo:
+            self._undo.pop()()

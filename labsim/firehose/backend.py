@@ -175,7 +175,7 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
             raise E.InvalidArgumentError(f"labsim simulates DirectPut and KinesisStreamAsSource streams; {kind} is not simulated yet.")
         destination = parse_destination(*chosen[0])
         if kind == "KinesisStreamAsSource":
-            kinesis = kds_reads.client_for(self.context, self.region_name)
+            kinesis = kds_reads.kinesis_for(self.account_id, self.region_name)
             if kds_reads.stream_status(kinesis, kinesis_stream_source_configuration["KinesisStreamARN"]) is None:
                 raise E.InvalidArgumentError(
                     f"Kinesis stream {kinesis_stream_source_configuration['KinesisStreamARN']} does not exist: "
@@ -198,7 +198,7 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
         if stream.delivery_stream_type == "DirectPut":
             stream.budget = PutBudget(self.region_name, self.clock.now())
         else:
-            kinesis = kds_reads.client_for(self.context, self.region_name)
+            kinesis = kds_reads.kinesis_for(self.account_id, self.region_name)
             stream.poller = SourcePoller(self.clock, kinesis, stream.source["KinesisStreamARN"], stream.pipeline,
                                          self.metrics, stream.delivery_stream_name, stream.delivery_start)
             stream.pipeline.source_retention = kds_reads.retention_seconds(kinesis, stream.source["KinesisStreamARN"])
@@ -387,17 +387,3 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
         stream = self._stream(stream_name)
         stream.encryption = {"Status": "DISABLED"}
 
-    def send_log_event(self, delivery_stream_arn: str, filter_name: str, log_group_name: str,  # type: ignore[override]
-                       log_stream_name: str, log_events: list[dict[str, Any]]) -> None:
-        """CloudWatch Logs subscriptions deliver through the same buffer (gzip JSON, as Logs sends)."""
-        import gzip
-        import json
-
-        stream = self.lookup_name_from_arn(delivery_stream_arn)
-        if stream is None or stream.pipeline is None:
-            return
-        payload = gzip.compress(json.dumps({
-            "messageType": "DATA_MESSAGE", "owner": self.account_id, "logGroup": log_group_name,
-            "logStream": log_stream_name, "subscriptionFilters": [filter_name], "logEvents": log_events,
-        }, separators=(",", ":")).encode(), mtime=0)
-        stream.pipeline.add([payload], [self.clock.now()], len(payload))

@@ -1,21 +1,23 @@
-"""The ONE place Firehose reads a Kinesis data stream (the seam the lead rewires to the domain API).
+"""The ONE place Firehose reads a Kinesis data stream: through the Kinesis backend's domain API.
 
-Today it reads through an internal boto3 Kinesis client of the lab (no retries), so Firehose is a
-polling consumer like any other: its GetShardIterator/GetRecords/ListShards calls go through the
-Kinesis read side (``labsim.streams.reads``), share the shard's 5 calls/s and 2 MiB/s with other
-readers, and show in the stream's GetRecords.* metrics.
+Firehose is a polling consumer like any other: it reads with the Kinesis backend's own
+``get_shard_iterator`` / ``get_records`` (``labsim.streams.reads``), so it shares each shard's
+5 calls/s and 2 MiB/s with the other readers and shows in the stream's GetRecords.* metrics, but
+no JSON is built or parsed between the two services.
 
-``read_shard(kinesis, stream_arn, cursor)`` returns the next GetRecords page for ``cursor`` (or None
+``kinesis_for(account_id, region)`` is the Kinesis backend of the delivery stream's account and
+Region; ``read_shard(kinesis, stream_arn, cursor)`` returns the next page for ``cursor`` (or None
 when the shard's read budget refused the call this time) and moves the cursor on;
-``list_shards(kinesis, stream_arn)`` lists the stream's shards (id, parents) and ``stream_status``
-checks the source exists; ``client_for(context, region)`` makes the internal client.
+``list_shards(kinesis, stream_arn)`` lists the stream's shards (id, parents); ``stream_status`` and
+``retention_seconds`` describe the source.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from labsim import quotas
+from labsim import _moto, quotas
+from labsim.streams.errors import ExpiredIteratorError, ResourceNotFoundError, ThroughputExceededError
 
 
 class ShardCursor:
@@ -32,78 +34,54 @@ class ShardCursor:
         self.finished = False
 
 
+def kinesis_for(account_id: str, region: str) -> Any:
+    """The lab's Kinesis backend (``LabKinesisBackend``) for ``account_id`` and ``region``."""
+    return _moto.get_backend("kinesis")[account_id][region]
+
+
 def list_shards(kinesis: Any, stream_arn: str) -> list[tuple[str, tuple[str, ...]]]:
-    shards, token = [], None
-    while True:
-        page = kinesis.list_shards(NextToken=token) if token else kinesis.list_shards(StreamARN=stream_arn)
-        for s in page["Shards"]:
-            parents = tuple(p for p in (s.get("ParentShardId"), s.get("AdjacentParentShardId")) if p)
-            shards.append((s["ShardId"], parents))
-        token = page.get("NextToken")
-        if not token:
-            return shards
+    stream = kinesis.describe_stream(stream_arn, None)
+    return [
+        (s.shard_id, tuple(p for p in (s.parent_shard_id, s.adjacent_parent_shard_id) if p))
+        for s in sorted(stream.shards.values(), key=lambda s: s.index)
+    ]
 
 
 def read_shard(kinesis: Any, stream_arn: str, cursor: ShardCursor) -> dict[str, Any] | None:
-    errors = kinesis.exceptions
     try:
         if cursor.iterator is None:
             if cursor.last_sequence is not None:
-                position = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "StartingSequenceNumber": cursor.last_sequence}
+                cursor.iterator = kinesis.get_shard_iterator(None, stream_arn, cursor.shard_id, "AFTER_SEQUENCE_NUMBER",
+                                                             starting_sequence_number=cursor.last_sequence)
             else:
-                position = {"ShardIteratorType": "AT_TIMESTAMP", "Timestamp": cursor.start}
-            cursor.iterator = kinesis.get_shard_iterator(StreamARN=stream_arn, ShardId=cursor.shard_id, **position)["ShardIterator"]
-        page = kinesis.get_records(ShardIterator=cursor.iterator, Limit=int(quotas.GET_RECORDS_MAX_LIMIT))
-    except errors.ProvisionedThroughputExceededException:
+                cursor.iterator = kinesis.get_shard_iterator(None, stream_arn, cursor.shard_id, "AT_TIMESTAMP",
+                                                             timestamp=min(cursor.start, kinesis.now()))
+        batch = kinesis.get_records(cursor.iterator, int(quotas.GET_RECORDS_MAX_LIMIT))
+    except ThroughputExceededError:
         return None  # the shard's read budget is spent (other readers): try again next second
-    except errors.ExpiredIteratorException:
+    except ExpiredIteratorError:
         cursor.iterator = None
         return None
-    except errors.ResourceNotFoundException:  # the shard expired (retention) or the stream is gone
+    except ResourceNotFoundError:  # the shard expired (retention) or the stream is gone
         cursor.finished = True
         return None
-    if page["Records"]:
-        cursor.last_sequence = page["Records"][-1]["SequenceNumber"]
-    cursor.iterator = page.get("NextShardIterator")
+    records = [r.to_json() for r in batch.records]
+    if records:
+        cursor.last_sequence = records[-1]["SequenceNumber"]
+    cursor.iterator = batch.next_iterator
     if cursor.iterator is None:
         cursor.finished = True
-    return page
-
-
-_clients: dict[tuple[int, str], Any] = {}
-
-
-def client_for(context: Any, region: str) -> Any:
-    """The lab's internal Kinesis client for ``region`` (fake credentials, served in-process, no retries)."""
-    key = (id(context), region)
-    client = _clients.get(key)
-    if client is None:
-        import boto3
-        from botocore.config import Config
-
-        from labsim.safety import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
-
-        client = _clients[key] = boto3.session.Session().client(
-            "kinesis", region_name=region, aws_access_key_id=FAKE_ACCESS_KEY, aws_secret_access_key=FAKE_SECRET_KEY,
-            config=Config(retries={"total_max_attempts": 1}),
-        )
-    return client
-
-
-def drop_clients(context: Any) -> None:
-    for key in [k for k in _clients if k[0] == id(context)]:
-        del _clients[key]
+    return {"Records": records, "MillisBehindLatest": batch.millis_behind_latest}
 
 
 def retention_seconds(kinesis: Any, stream_arn: str) -> float:
     """The source stream's retention period, in seconds."""
-    summary = kinesis.describe_stream_summary(StreamARN=stream_arn)["StreamDescriptionSummary"]
-    return float(summary["RetentionPeriodHours"]) * 3600
+    return float(kinesis.describe_stream(stream_arn, None).retention_hours) * 3600
 
 
 def stream_status(kinesis: Any, stream_arn: str) -> str | None:
     """The source stream's status, or None if it does not exist."""
     try:
-        return kinesis.describe_stream_summary(StreamARN=stream_arn)["StreamDescriptionSummary"]["StreamStatus"]
-    except kinesis.exceptions.ResourceNotFoundException:
+        return kinesis.describe_stream(stream_arn, None).status
+    except ResourceNotFoundError:
         return None
