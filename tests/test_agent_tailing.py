@@ -265,13 +265,16 @@ def test_firehose_flow_uses_put_record_batch(lab, tmp_path, logdir):
     s3, firehose = lab.client("s3"), lab.client("firehose")
     s3.create_bucket(Bucket="sink")
     firehose.create_delivery_stream(DeliveryStreamName="fh", ExtendedS3DestinationConfiguration={
-        "RoleARN": "arn:aws:iam::123456789012:role/fh", "BucketARN": "arn:aws:s3:::sink"})
+        "RoleARN": "arn:aws:iam::123456789012:role/fh", "BucketARN": "arn:aws:s3:::sink",
+        "BufferingHints": {"IntervalInSeconds": 60, "SizeInMBs": 1}})
+    lab.clock.advance(10)  # CREATING, then ACTIVE
     append(logdir / "app.log", ["one", "two"])
     agent = Agent({"checkpointFile": f"{tmp_path}/cp", "flows": [
         {"filePattern": f"{logdir}/app.log", "deliveryStream": "fh", "initialPosition": "START_OF_FILE",
          "maxBufferAgeMillis": 1000}]}).start()
     lab.clock.advance(2)
     agent.stop()
+    lab.clock.advance(60)  # Firehose's buffer interval falls due
     body = b"".join(s3.get_object(Bucket="sink", Key=o["Key"])["Body"].read()
                     for o in s3.list_objects_v2(Bucket="sink").get("Contents", []))
     assert body == b"one\ntwo\n"
@@ -360,6 +363,7 @@ def test_firehose_aggregated_record_size_packs_whole_lines(lab, tmp_path, logdir
     s3.create_bucket(Bucket="sink")
     firehose.create_delivery_stream(DeliveryStreamName="fh", ExtendedS3DestinationConfiguration={
         "RoleARN": "arn:aws:iam::123456789012:role/fh", "BucketARN": "arn:aws:s3:::sink"})
+    lab.clock.advance(10)  # CREATING, then ACTIVE
     calls = []
     client = lab.client("firehose")
     client.meta.events.register("provide-client-params.firehose.PutRecordBatch",

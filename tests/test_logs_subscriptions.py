@@ -80,14 +80,22 @@ def test_firehose_destination_gets_the_gzip_payload(lab, setup):
     s3, firehose = lab.client("s3"), lab.client("firehose")
     s3.create_bucket(Bucket="logs-archive")
     firehose.create_delivery_stream(DeliveryStreamName="cwl-fh", ExtendedS3DestinationConfiguration={
-        "RoleARN": ROLE, "BucketARN": "arn:aws:s3:::logs-archive"})
+        "RoleARN": ROLE, "BucketARN": "arn:aws:s3:::logs-archive", "BufferingHints": {"IntervalInSeconds": 60, "SizeInMBs": 1}})
+    lab.clock.advance(10)  # CREATING, then ACTIVE
     logs.put_subscription_filter(logGroupName="/shop/api", filterName="all", filterPattern="",
                                  destinationArn="arn:aws:firehose:us-east-1:123456789012:deliverystream/cwl-fh",
                                  roleArn=ROLE)
     put(lab, logs, "hello")
+    lab.clock.advance(60)  # Firehose's buffer interval falls due
     bodies = [s3.get_object(Bucket="logs-archive", Key=o["Key"])["Body"].read()
               for o in s3.list_objects_v2(Bucket="logs-archive")["Contents"]]
-    messages = sorted(decode_payload(b)["messageType"] for b in bodies)
+    # Firehose concatenates the records of one buffer: each is a gzip member holding one JSON payload.
+    text = "".join(gzip.decompress(b).decode() for b in bodies)
+    decoder, payloads, at = json.JSONDecoder(), [], 0
+    while at < len(text):
+        payload, at = decoder.raw_decode(text, at)
+        payloads.append(payload)
+    messages = sorted(p["messageType"] for p in payloads)
     assert messages == ["CONTROL_MESSAGE", "DATA_MESSAGE"]
 
 
