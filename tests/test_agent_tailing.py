@@ -45,6 +45,21 @@ def config(tmp_path, **flow):
     return {"checkpointFile": f"{tmp_path}/state/checkpoints", "cloudwatch.emitMetrics": False, "flows": [base]}
 
 
+def make_firehose(lab, name="fh", bucket="sink"):
+    """A Direct PUT delivery stream to S3 with a 60 s buffer, ACTIVE (it is CREATING for a few seconds)."""
+    lab.client("s3").create_bucket(Bucket=bucket)
+    lab.client("firehose").create_delivery_stream(DeliveryStreamName=name, ExtendedS3DestinationConfiguration={
+        "RoleARN": "arn:aws:iam::123456789012:role/fh", "BucketARN": f"arn:aws:s3:::{bucket}",
+        "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 60}})
+    lab.clock.advance(10)
+
+
+def s3_bodies(lab, bucket="sink"):
+    s3 = lab.client("s3")
+    return [s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()
+            for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+
+
 @pytest.fixture
 def logdir(tmp_path):
     (tmp_path / "logs").mkdir()
@@ -262,19 +277,15 @@ def test_two_flows_route_by_file(lab, kinesis, tmp_path, logdir):
 
 
 def test_firehose_flow_uses_put_record_batch(lab, tmp_path, logdir):
-    s3, firehose = lab.client("s3"), lab.client("firehose")
-    s3.create_bucket(Bucket="sink")
-    firehose.create_delivery_stream(DeliveryStreamName="fh", ExtendedS3DestinationConfiguration={
-        "RoleARN": "arn:aws:iam::123456789012:role/fh", "BucketARN": "arn:aws:s3:::sink"})
+    make_firehose(lab)
     append(logdir / "app.log", ["one", "two"])
     agent = Agent({"checkpointFile": f"{tmp_path}/cp", "flows": [
         {"filePattern": f"{logdir}/app.log", "deliveryStream": "fh", "initialPosition": "START_OF_FILE",
          "maxBufferAgeMillis": 1000}]}).start()
     lab.clock.advance(2)
     agent.stop()
-    body = b"".join(s3.get_object(Bucket="sink", Key=o["Key"])["Body"].read()
-                    for o in s3.list_objects_v2(Bucket="sink").get("Contents", []))
-    assert body == b"one\ntwo\n"
+    lab.clock.advance(65)   # Firehose's own 60 s buffer
+    assert b"".join(s3_bodies(lab)) == b"one\ntwo\n"
     assert agent.metrics()[f"fh:fh:{logdir}/app.log"]["RecordsSent"] == 2
 
 
@@ -356,10 +367,7 @@ def test_copytruncate_refilled_past_the_old_size_is_the_documented_blind_spot(la
 
 
 def test_firehose_aggregated_record_size_packs_whole_lines(lab, tmp_path, logdir):
-    s3, firehose = lab.client("s3"), lab.client("firehose")
-    s3.create_bucket(Bucket="sink")
-    firehose.create_delivery_stream(DeliveryStreamName="fh", ExtendedS3DestinationConfiguration={
-        "RoleARN": "arn:aws:iam::123456789012:role/fh", "BucketARN": "arn:aws:s3:::sink"})
+    make_firehose(lab)
     calls = []
     client = lab.client("firehose")
     client.meta.events.register("provide-client-params.firehose.PutRecordBatch",

@@ -75,10 +75,13 @@ def test_firehose_action_appends_the_separator(lab, clients):
     s3, firehose = lab.client("s3"), lab.client("firehose")
     s3.create_bucket(Bucket="iot-sink")
     firehose.create_delivery_stream(DeliveryStreamName="iot-fh", ExtendedS3DestinationConfiguration={
-        "RoleARN": "arn:aws:iam::123456789012:role/fh", "BucketARN": "arn:aws:s3:::iot-sink"})
+        "RoleARN": "arn:aws:iam::123456789012:role/fh", "BucketARN": "arn:aws:s3:::iot-sink",
+        "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 60}})
+    lab.clock.advance(10)   # CREATING -> ACTIVE
     rule(iot, "tofh", "SELECT * FROM 'x'", {"firehose": {"roleArn": "arn:aws:iam::123456789012:role/iot",
                                                          "deliveryStreamName": "iot-fh", "separator": "\n"}})
     data.publish(topic="x", payload=b'{"a": 1}')
+    lab.clock.advance(65)   # Firehose's 60 s buffer
     (obj,) = s3.list_objects_v2(Bucket="iot-sink")["Contents"]
     assert s3.get_object(Bucket="iot-sink", Key=obj["Key"])["Body"].read() == b'{"a":1}\n'
 

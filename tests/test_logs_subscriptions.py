@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import random
+import zlib
 
 import pytest
 from botocore.exceptions import ClientError
@@ -24,6 +25,18 @@ def setup(lab):
     logs.create_log_group(logGroupName="/shop/api")
     logs.create_log_stream(logGroupName="/shop/api", logStreamName="i-1")
     return kinesis, logs
+
+
+def split_gzip_members(data: bytes) -> list[bytes]:
+    """Firehose concatenates records into one object: split it back into the gzip members."""
+    out = []
+    while data:
+        d = zlib.decompressobj(wbits=31)
+        d.decompress(data)
+        used = len(data) - len(d.unused_data)
+        out.append(data[:used])
+        data = d.unused_data
+    return out
 
 
 def put(lab, logs, *messages):
@@ -80,15 +93,17 @@ def test_firehose_destination_gets_the_gzip_payload(lab, setup):
     s3, firehose = lab.client("s3"), lab.client("firehose")
     s3.create_bucket(Bucket="logs-archive")
     firehose.create_delivery_stream(DeliveryStreamName="cwl-fh", ExtendedS3DestinationConfiguration={
-        "RoleARN": ROLE, "BucketARN": "arn:aws:s3:::logs-archive"})
+        "RoleARN": ROLE, "BucketARN": "arn:aws:s3:::logs-archive", "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 60}})
+    lab.clock.advance(10)   # CREATING -> ACTIVE
     logs.put_subscription_filter(logGroupName="/shop/api", filterName="all", filterPattern="",
                                  destinationArn="arn:aws:firehose:us-east-1:123456789012:deliverystream/cwl-fh",
                                  roleArn=ROLE)
     put(lab, logs, "hello")
+    lab.clock.advance(65)   # Firehose's 60 s buffer: both records land in one S3 object, one gzip member each
     bodies = [s3.get_object(Bucket="logs-archive", Key=o["Key"])["Body"].read()
               for o in s3.list_objects_v2(Bucket="logs-archive")["Contents"]]
-    messages = sorted(decode_payload(b)["messageType"] for b in bodies)
-    assert messages == ["CONTROL_MESSAGE", "DATA_MESSAGE"]
+    messages = [decode_payload(m)["messageType"] for b in bodies for m in split_gzip_members(b)]
+    assert sorted(messages) == ["CONTROL_MESSAGE", "DATA_MESSAGE"]
 
 
 def test_throttled_delivery_is_retried_on_the_clock(lab, setup):

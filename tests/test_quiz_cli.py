@@ -268,7 +268,10 @@ def test_help_exits_0():
 
 def test_python_dash_m_runs_a_real_exam(tmp_path):
     env = {**os.environ, "LABSIM_HOME": str(tmp_path), "PYTHONPATH": str(REPO)}
-    done = subprocess.run([sys.executable, "-m", "labsim.quiz", "-n", "2", "--seed", "9"], input="a\nb\n",
+    # Answer each drawn question with as many letters as it asks for, whatever the bank holds today.
+    drawn = new_exam(2, seed=9, timed=False).questions
+    typed = "".join(",".join(q.letters[: len(q.correct_letters)]) + "\n" for q in drawn)
+    done = subprocess.run([sys.executable, "-m", "labsim.quiz", "-n", "2", "--seed", "9"], input=typed,
                           capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "Exam practice: 2 questions, 4:00." in done.stdout and "answered 2 of 2" in done.stdout

@@ -128,7 +128,8 @@ def test_every_shipped_question_can_be_answered_right_and_wrong(bank):
     s = QuizSession(bank)
     for q in bank:
         right = sorted(q.correct_letters)
-        wrong = sorted(set(q.letters) - q.correct_letters)[: len(right)]
+        # A wrong answer of the right size: all but one right option, plus one wrong one.
+        wrong = right[:-1] + sorted(set(q.letters) - q.correct_letters)[:1]
         assert s.answer(q.id, right).correct
         assert not QuizSession([q]).answer(q.id, wrong).correct
     assert s.score.correct == len(bank)

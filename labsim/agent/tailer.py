@@ -166,11 +166,14 @@ class FlowTailer:
     def _end_offset(self, snap: FileSnapshot) -> int:
         """END_OF_FILE: just after the last complete line (past the header lines, if any)."""
         with open(snap.path, "rb") as fh:
-            data = fh.read()
-        end = data.rfind(b"\n") + 1
+            head = fh.read(READ_CHUNK)
+            tail_start = max(0, snap.size - READ_CHUNK)   # like the Java parser: only the last chunk is read
+            fh.seek(tail_start)
+            tail = fh.read(READ_CHUNK)
+        end = tail_start + tail.rfind(b"\n") + 1 if b"\n" in tail else 0
         header_end = 0
         for _ in range(self.flow.skip_header_lines):
-            nl = data.find(b"\n", header_end)
+            nl = head.find(b"\n", header_end)
             if nl < 0:
                 return 0  # not enough lines for the header yet: start at 0, the header is skipped there
             header_end = nl + 1
@@ -216,7 +219,8 @@ class FlowTailer:
         if cur is None:
             if self.queue:
                 self._next_file()
-                self._read(self.current, out, budget) if self.current else None
+                if self.current is not None:
+                    self._read(self.current, out, budget)
             return
         if self.queue and (cur.read_pos >= cur.size() or cur.ended):
             self._read(cur, out, budget)   # a last look: lines written just before the rotation

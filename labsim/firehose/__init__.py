@@ -10,7 +10,7 @@ the source.
 
 Modules:
   errors        the service's error codes and messages
-  validation    the API model's constraints (botocore's Firehose model)
+  api           PutRecord / PutRecordBatch served as JSON text (the hot path)
   config        destination rules, defaults and the Describe view
   prefixes      S3 prefixes, !{timestamp:...} / !{firehose:...} expressions, object names
   compression   GZIP, ZIP, Snappy (framed), HADOOP_SNAPPY
@@ -75,7 +75,13 @@ class FirehosePhysics:
         from .backend import LabFirehoseBackend
 
         self._context = lab.context
+        from labsim.transport import router
+
+        from .api import HANDLERS
+
         self._undo.append(_moto.swap_backend_class("firehose", LabFirehoseBackend, lab.context))
+        for operation, handler in HANDLERS.items():
+            self._undo.append(router.register("firehose", operation, handler))
         # CloudWatch publishes pending Firehose datapoints before answering any metrics read.
         cloudwatch = lab.physics.get("cloudwatch")
         if cloudwatch is not None:

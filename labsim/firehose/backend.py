@@ -7,7 +7,8 @@ service's errors (``labsim.firehose.errors``). Tag operations are moto's own, on
 - Lifecycle: CREATING for ``quotas.FIREHOSE_CREATING_SECONDS`` then ACTIVE (a clock task); a
   KinesisStreamAsSource stream starts polling its stream when ACTIVE; DELETING then gone.
 - DescribeDeliveryStream in the real shape, defaults filled in, ``VersionId`` +1 per UpdateDestination.
-- Validation: the API model (``validation``) then the docs' rules (``config``, ``prefixes``).
+- Validation: the API model is checked by the lab's model guard (``labsim.validation``) before a
+  request gets here; these methods add the docs' rules (``config``, ``prefixes``).
 - PutRecord / PutRecordBatch: 500 records, 4 MiB, 1,000 KiB per record; the Direct PUT quota
   (``throughput``); refused on a KinesisStreamAsSource stream.
 - Delivery: ``delivery.Pipeline`` per stream, writers in ``destinations``.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import re
 from typing import Any
 
 from moto.firehose.models import FirehoseBackend
@@ -32,8 +34,8 @@ from .destinations import HttpEndpointWriter, Naming, S3Objects, S3Writer
 from .metrics import FirehoseMetrics
 from .source import SourcePoller
 from .throughput import PutBudget
-from .validation import validate
 
+STREAM_NAME_RE = re.compile(r"[a-zA-Z0-9_.-]+")
 NOT_PERMITTED_ON_KDS_SOURCE = "This operation is not permitted on KinesisStreamAsSource delivery stream type."
 DESTINATION_ID = "destinationId-000000000001"
 
@@ -148,17 +150,6 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
                                        redshift_destination_configuration, elasticsearch_destination_configuration,
                                        splunk_destination_configuration, http_endpoint_destination_configuration,
                                        snowflake_destination_configuration, iceberg_destination_configuration)))
-        params: dict[str, Any] = {"DeliveryStreamName": delivery_stream_name}
-        if delivery_stream_type:
-            params["DeliveryStreamType"] = delivery_stream_type
-        if kinesis_stream_source_configuration:
-            params["KinesisStreamSourceConfiguration"] = kinesis_stream_source_configuration
-        if delivery_stream_encryption_configuration_input:
-            params["DeliveryStreamEncryptionConfigurationInput"] = delivery_stream_encryption_configuration_input
-        if tags:
-            params["Tags"] = tags
-        params.update({f"{k}DestinationConfiguration": v for k, v in given.items() if v})
-        validate("CreateDeliveryStream", params)
         kind = delivery_stream_type or "DirectPut"
         if delivery_stream_name in self.delivery_streams:
             raise E.ResourceInUseError(f"Firehose {delivery_stream_name} under accountId {self.account_id} already exists")
@@ -270,8 +261,18 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
         return self._put(delivery_stream_name, records, "PutRecordBatch")
 
     def _put(self, name: str, records: list[dict[str, Any]], operation: str) -> dict[str, Any]:
-        if len(name) > quotas.FIREHOSE_STREAM_NAME_MAX_LENGTH:
-            validate(operation, {"DeliveryStreamName": name})
+        # The whole input model, in the model guard's words (api.py tells the guard to skip these).
+        if name is None or not STREAM_NAME_RE.fullmatch(name) or len(name) > quotas.FIREHOSE_STREAM_NAME_MAX_LENGTH:
+            shown = "null" if name is None else f"'{name}'"
+            rule = ("Member must not be null" if name is None else
+                    f"Member must have length less than or equal to {quotas.FIREHOSE_STREAM_NAME_MAX_LENGTH}"
+                    if len(name) > quotas.FIREHOSE_STREAM_NAME_MAX_LENGTH else
+                    "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+")
+            raise E.ValidationError(f"1 validation error detected: Value {shown} at 'deliveryStreamName' "
+                                    f"failed to satisfy constraint: {rule}")
+        if not records:
+            raise E.ValidationError("1 validation error detected: Value '[]' at 'records' failed to satisfy "
+                                    "constraint: Member must have length greater than or equal to 1")
         if len(records) > quotas.FIREHOSE_BATCH_MAX_RECORDS:
             raise E.ValidationError(
                 f"1 validation error detected: Value at 'records' failed to satisfy constraint: Member must have "
@@ -340,11 +341,6 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
                                          elasticsearch_destination_update, splunk_destination_update,
                                          http_endpoint_destination_update, snowflake_destination_configuration,
                                          iceberg_destination_update)))
-        params: dict[str, Any] = {"DeliveryStreamName": delivery_stream_name,
-                                  "CurrentDeliveryStreamVersionId": current_delivery_stream_version_id,
-                                  "DestinationId": destination_id}
-        params.update({f"{k}DestinationUpdate": v for k, v in updates.items() if v})
-        validate("UpdateDestination", params)
         stream = self._stream(delivery_stream_name)
         if stream.status != "ACTIVE":
             raise E.ResourceInUseError(f"Firehose {delivery_stream_name} is {stream.status}: it must be ACTIVE to be updated.")

@@ -16,7 +16,7 @@ TOPICS: dict[str, str] = {
     "kpl": "Kinesis Producer Library: aggregation, collection, retries",
     "kcl": "Kinesis Client Library: leases, checkpoints, workers",
     "firehose": "Amazon Data Firehose: sources, buffering, transformation, delivery",
-    "agent": "Kinesis Agent: flows, processing options, file rotation",
+    "agent-sources": "The Kinesis Agent and other sources: flows, processing, rotation, CloudWatch Logs, IoT, third-party producers",
     "security": "IAM, encryption, network access",
 }
 
