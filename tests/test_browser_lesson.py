@@ -154,11 +154,13 @@ def _shot(driver, name: str) -> None:
 # JavaScript run in the page. `window.jupyterapp` is there because of --LabApp.expose_app_in_browser.
 NOTEBOOK_STATE = """
 const app = window.jupyterapp;
-if (!app || !app.shell || !app.shell.currentWidget || !app.shell.currentWidget.content) return null;
-const panel = app.shell.currentWidget;
-const kernel = panel.sessionContext && panel.sessionContext.session && panel.sessionContext.session.kernel;
+if (!app || !app.shell) return null;
+const panel = Array.from(app.shell.widgets('main')).find(w => w.context && w.context.path === arguments[0]);
+if (!panel || !panel.content || !panel.context.isReady || !panel.sessionContext.isReady) return null;
+const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
 const cells = panel.content.widgets.filter(c => c.model.type === 'code');
 return {
+  current: app.shell.currentWidget === panel,
   kernel: kernel ? kernel.status : null,
   ran: cells.filter(c => c.model.executionCount !== null).length,
   pending: cells.filter(c => c.promptNode && c.promptNode.textContent.includes('*')).length,
@@ -166,6 +168,13 @@ return {
   errors: cells.flatMap(c => c.model.outputs.toJSON().filter(o => o.output_type === 'error')
                                   .map(o => o.ename + ': ' + o.evalue)),
 };
+"""
+
+RUN_ALL = """
+const app = window.jupyterapp;
+const panel = Array.from(app.shell.widgets('main')).find(w => w.context && w.context.path === arguments[0]);
+app.shell.activateById(panel.id);
+app.commands.execute('notebook:run-all-cells');
 """
 
 IMAGE_BYTES = """
@@ -215,21 +224,34 @@ def _assert_picture(png: bytes, what: str):
 
 
 def _open_and_run_all(driver, jupyter, lesson: str) -> dict:
-    driver.get(f"{jupyter['url']}/lab/tree/lessons/{lesson}?token={jupyter['token']}")
-    _wait(lambda: driver.execute_script(NOTEBOOK_STATE), 300, "the notebook to open")
-    _wait(lambda: (driver.execute_script(NOTEBOOK_STATE) or {}).get("kernel") == "idle", 300, "the kernel to start")
-    driver.execute_script("window.jupyterapp.commands.execute('notebook:run-all-cells');")
+    path = f"lessons/{lesson}"
+    # a workspace of its own, reset: only this notebook open, nothing restored from an earlier page
+    driver.get(f"{jupyter['url']}/lab/workspaces/{lesson.split('-')[0]}/tree/{path}?reset&token={jupyter['token']}")
+    state = lambda: driver.execute_script(NOTEBOOK_STATE, path)  # noqa: E731
+    _wait(lambda: (state() or {}).get("kernel") == "idle", 300, f"{path} to open with an idle kernel")
+    deadline = time.monotonic() + 600
+    for attempt in range(3):
+        # Run All is a UI command: on a loaded machine the first one can arrive before the notebook
+        # takes commands, and then nothing runs; if no cell started, ask again.
+        driver.execute_script(RUN_ALL, path)
+        try:
+            _wait(lambda: (state() or {}).get("ran", 0) + (state() or {}).get("pending", 0) > 0, 60,
+                  "a cell to start")
+            break
+        except AssertionError:
+            if attempt == 2:
+                raise AssertionError(f"Run All started no cell: {state()}") from None
 
     def finished():
-        state = driver.execute_script(NOTEBOOK_STATE)
-        if state["errors"]:
-            raise AssertionError(f"a cell failed: {state['errors']}")
-        return state if state["ran"] == state["cells"] and state["pending"] == 0 and state["kernel"] == "idle" else None
+        now = state()
+        if now["errors"]:
+            raise AssertionError(f"a cell failed: {now['errors']}")
+        return now if now["ran"] == now["cells"] and now["pending"] == 0 and now["kernel"] == "idle" else None
 
     try:
-        return _wait(finished, 600, "Run All to finish")
+        return _wait(finished, max(60.0, deadline - time.monotonic()), "Run All to finish")
     except AssertionError as err:
-        raise AssertionError(f"{err}: {driver.execute_script(NOTEBOOK_STATE)}") from None
+        raise AssertionError(f"{err}: {state()}") from None
 
 
 def test_lessons_in_jupyterlab_draw_once_react_and_take_quiz_clicks(jupyter, browser):
