@@ -57,6 +57,15 @@ def _require_browser() -> None:
                     "of pyproject.toml), or `pip install -e '.[test]'`.", pytrace=False)
 
 
+def _course_lab_settings() -> dict:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("course_settings", ROOT / "course.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.LAB_SETTINGS
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -74,6 +83,11 @@ def jupyter(tmp_path_factory):
     news = base / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     news.parent.mkdir(parents=True)
     news.write_text(json.dumps({"fetchNews": "false"}))
+    for plugin, values in _course_lab_settings().items():  # what `course.py start` gives JupyterLab
+        package, name = plugin.split(":")
+        settings = base / "settings" / package / f"{name}.jupyterlab-settings"
+        settings.parent.mkdir(parents=True, exist_ok=True)
+        settings.write_text(json.dumps(values))
     port, token = _free_port(), secrets.token_hex(16)
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(base / "config"), JUPYTER_DATA_DIR=str(base / "data"),
                JUPYTER_RUNTIME_DIR=str(base / "runtime"), IPYTHONDIR=str(base / "ipython"),
@@ -354,9 +368,9 @@ def _check_lesson(jupyter, browser, lesson: str) -> None:
     assert (jupyter["root"] / target["path"]).is_file(), target
     anchor = target["id"].removeprefix("#")
     assert anchor, target
-    # Where the section's heading is, in screens from the top of the notebook's view. JupyterLab
-    # scrolls to the heading's cell using estimated heights for cells it has not painted yet, so the
-    # heading can land a little below the view; from the quiz it starts many screens away.
+    # Where the section's heading is, in screens from the top of the notebook's view: many screens away
+    # from the quiz, on screen after the click (with course.py's windowingMode "none"; JupyterLab's
+    # default estimates the heights of unpainted cells and can leave the heading below the screen).
     screens_away = """
       const app = window.jupyterapp, panel = app.shell.currentWidget;
       if (!panel || !panel.context || panel.context.path !== arguments[0]) return null;
@@ -369,7 +383,7 @@ def _check_lesson(jupyter, browser, lesson: str) -> None:
     away = driver.execute_script(screens_away, target["path"], anchor)
     assert away is not None and abs(away) > 2, f"the section is {away} screens away already"
     link.click()
-    _wait(lambda: -0.05 <= (driver.execute_script(screens_away, target["path"], anchor) or -9) < 1.5, 60,
+    _wait(lambda: -0.05 <= (driver.execute_script(screens_away, target["path"], anchor) or -9) < 0.9, 60,
           f"the Review link to bring {target['path']}#{anchor} on screen (it was {away:.1f} screens away)")
     _shot(driver, f"{lesson[:2]}-05-review-link")
 
