@@ -3,10 +3,12 @@
 Layers (dependencies point down only; tests/test_layers.py also forbids import circles):
   3 teaching         labsim.viz, labsim.quiz, labsim.grading
   2 client libraries labsim.kpl, labsim.kcl, labsim.agent   (boto3 only)
-  1 service physics  labsim.streams, labsim.firehose, ...   (moto backends, server side)
+  1 service physics  labsim.cloudwatch, labsim.streams, labsim.dynamodb, labsim.firehose,
+                     labsim.logs, labsim.iot   (moto backends, server side)
   0 lab              labsim.lab, labsim.context, labsim.clock, labsim.quotas, labsim.safety,
                      labsim.transport, labsim.validation, labsim.errors, labsim.pagetokens,
-                     labsim.jitter
+                     labsim.jitter, labsim.faults, labsim.keyspace, labsim.scheduling,
+                     labsim.tokenbucket
 
 How a request flows (labsim.transport):
   boto3 call -> botocore before-send -> Router
@@ -47,6 +49,10 @@ __version__ = "0.1.0"
 PHYSICS = [
     "labsim.cloudwatch:CloudWatchPhysics",
     "labsim.streams:StreamsPhysics",
+    "labsim.dynamodb:DynamoDBPhysics",
+    "labsim.firehose:FirehosePhysics",
+    "labsim.logs:LogsPhysics",
+    "labsim.iot:IotPhysics",
 ]
 
 _LAZY = {

@@ -25,14 +25,17 @@ tick at 4.0
 from __future__ import annotations
 
 import datetime as _dt
-import heapq
-import itertools
+import math
 import threading
 import time as _time
-import traceback
-import warnings
-from dataclasses import dataclass, field
 from typing import Any, Callable
+
+from .scheduling import Task, TaskError, TaskFailure, TaskQueue, run_task
+
+__all__ = [
+    "Clock", "VirtualClock", "WallClock", "Task", "TaskError", "TaskFailure", "make_clock",
+    "DEFAULT_START", "MAX_SLEEP_SECONDS",
+]
 
 # The real functions, captured at import so nothing labsim patches can change them.
 real_time = _time.time
@@ -43,63 +46,26 @@ real_monotonic = _time.monotonic
 #: timestamps, sequence numbers and plots identical from run to run.
 DEFAULT_START = 1767225600.0
 
-
-class TaskError(UserWarning):
-    """Warning category for an exception raised by a scheduled task (the task's error is kept)."""
-
-
-@dataclass(order=True)
-class _Entry:
-    due: float
-    seq: int
-    task: "Task" = field(compare=False)
-
-
-class Task:
-    """A piece of scheduled work. ``cancel()`` stops it from running (again)."""
-
-    def __init__(self, clock: "Clock", fn: Callable[[], Any], name: str, interval: float | None):
-        self._clock = clock
-        self.fn = fn
-        self.name = name
-        self.interval = interval
-        self.cancelled = False
-        self.runs = 0
-        self.due: float | None = None
-
-    def cancel(self) -> None:
-        self.cancelled = True
-
-    def __repr__(self) -> str:
-        every = f" every {self.interval:g}s" if self.interval else ""
-        state = " cancelled" if self.cancelled else f" due {self.due}"
-        return f"<Task {self.name!r}{every}{state}>"
-
-
-@dataclass
-class TaskFailure:
-    """An exception a scheduled task raised, kept so nothing is lost silently."""
-
-    task: str
-    at: float
-    error: BaseException
-    traceback: str
+#: The longest sleep Python itself accepts: its clocks count nanoseconds in a signed 64-bit
+#: integer, so ``time.sleep`` refuses about 292 years or more with ``OverflowError``. The lab's
+#: clock refuses the same, instead of looping for ever over repeating tasks.
+MAX_SLEEP_SECONDS = 2**63 / 1e9
 
 
 class Clock:
-    """Shared behaviour: the task queue, thread ownership and error keeping."""
+    """Shared behaviour: the task queue (``labsim.scheduling``), thread ownership and error keeping."""
 
     mode = "abstract"
 
     def __init__(self) -> None:
-        self._queue: list[_Entry] = []
-        self._seq = itertools.count()
+        self._queue = TaskQueue()
         # _lock guards the queue only and is held briefly; tasks never run under it, so a task may
         # make boto3 calls while a request thread schedules work without the two deadlocking.
         self._lock = threading.RLock()
         self._advance_lock = threading.RLock()
         self._owners: set[int] = {threading.get_ident()}
         self.failures: list[TaskFailure] = []
+        self.closed = False
 
     # -- time ---------------------------------------------------------------------------------
     def now(self) -> float:
@@ -111,7 +77,12 @@ class Clock:
         return _dt.datetime.fromtimestamp(self.now(), tz=_dt.timezone.utc)
 
     def advance(self, seconds: float) -> float:
-        """Move time forward by ``seconds``, running every task that falls due. Returns the new time."""
+        """Move time forward by ``seconds``, running every task that falls due. Returns the new time.
+
+        Refuses what ``time.sleep`` refuses, with the same exception, and leaves the clock where it
+        was: NaN or a negative number (``ValueError``), infinity or :data:`MAX_SLEEP_SECONDS` and
+        more (``OverflowError``).
+        """
         raise NotImplementedError
 
     def sleep(self, seconds: float) -> None:
@@ -136,13 +107,13 @@ class Clock:
     # -- scheduling ---------------------------------------------------------------------------
     def call_at(self, when: float, fn: Callable[[], Any], *, name: str | None = None) -> Task:
         """Run ``fn()`` once when the clock reaches ``when`` (epoch seconds)."""
-        task = Task(self, fn, name or getattr(fn, "__name__", "task"), None)
+        task = Task(fn, name or getattr(fn, "__name__", "task"), None)
         self._push(task, float(when))
         return task
 
     def call_later(self, delay: float, fn: Callable[[], Any], *, name: str | None = None) -> Task:
         """Run ``fn()`` once, ``delay`` seconds from now."""
-        _check_seconds(delay, "delay")
+        check_seconds(delay, "delay")
         return self.call_at(self.now() + delay, fn, name=name)
 
     def call_every(
@@ -154,61 +125,39 @@ class Clock:
         first: float | None = None,
     ) -> Task:
         """Run ``fn()`` every ``interval`` seconds (first after ``first`` seconds, default one interval)."""
-        _check_seconds(interval, "interval")
+        check_seconds(interval, "interval")
         if interval <= 0:
             raise ValueError(f"interval must be positive, got {interval!r}")
-        task = Task(self, fn, name or getattr(fn, "__name__", "task"), float(interval))
+        task = Task(fn, name or getattr(fn, "__name__", "task"), float(interval))
         self._push(task, self.now() + (interval if first is None else first))
         return task
 
     def pending(self) -> list[Task]:
         """Tasks still waiting to run, soonest first."""
         with self._lock:
-            return [e.task for e in sorted(self._queue) if not e.task.cancelled]
+            return self._queue.pending()
 
     def next_due(self) -> float | None:
         with self._lock:
-            self._drop_cancelled()
-            return self._queue[0].due if self._queue else None
+            return self._queue.next_due()
 
     def _push(self, task: Task, due: float) -> None:
         with self._lock:
-            task.due = due
-            heapq.heappush(self._queue, _Entry(due, next(self._seq), task))
+            self._queue.push(task, due)
 
-    def _drop_cancelled(self) -> None:
-        while self._queue and self._queue[0].task.cancelled:
-            heapq.heappop(self._queue)
-
-    def _pop_due(self, until: float) -> _Entry | None:
+    def _pop_due(self, until: float) -> Task | None:
         with self._lock:
-            self._drop_cancelled()
-            if self._queue and self._queue[0].due <= until:
-                return heapq.heappop(self._queue)
-            return None
+            return self._queue.pop_due(until)
 
-    def _run(self, entry: _Entry) -> None:
-        task = entry.task
-        task.runs += 1
-        try:
-            task.fn()
-        except Exception as exc:  # a learner's callback or a component's bug must not stop the lab
-            failure = TaskFailure(task.name, entry.due, exc, traceback.format_exc())
-            self.failures.append(failure)
-            warnings.warn(
-                f"labsim: scheduled task {task.name!r} raised {type(exc).__name__}: {exc} "
-                f"(at t={entry.due:.3f}; see lab.clock.failures for the traceback)",
-                TaskError,
-                stacklevel=2,
-            )
-        if task.interval is not None and not task.cancelled:
-            self._push(task, entry.due + task.interval)
+    def _run(self, task: Task) -> None:
+        if run_task(task, self.failures, "lab.clock.failures"):
+            self._push(task, task.due + task.interval)  # type: ignore[operator]
 
     def close(self) -> None:
+        """Drop every pending task; a closed clock is not used again (a restarted lab makes a new one)."""
         with self._lock:
-            for entry in self._queue:
-                entry.task.cancel()
             self._queue.clear()
+        self.closed = True
 
 
 class VirtualClock(Clock):
@@ -224,14 +173,14 @@ class VirtualClock(Clock):
         return self._now
 
     def advance(self, seconds: float) -> float:
-        _check_seconds(seconds, "seconds")
+        check_seconds(seconds, "seconds")
         with self._advance_lock:
             target = self._now + seconds
             # A task may itself sleep (a retry back-off) and so advance the clock re-entrantly;
             # the loop re-reads the queue each time, and time never moves backwards.
-            while (entry := self._pop_due(target)) is not None:
-                self._now = max(self._now, entry.due)
-                self._run(entry)
+            while (task := self._pop_due(target)) is not None:
+                self._now = max(self._now, task.due)  # type: ignore[type-var]
+                self._run(task)
             self._now = max(self._now, target)
             return self._now
 
@@ -247,8 +196,7 @@ class VirtualClock(Clock):
         deadline = self._now + limit
         while True:
             with self._lock:
-                self._drop_cancelled()
-                one_offs = [e.due for e in self._queue if e.task.interval is None and not e.task.cancelled]
+                one_offs = [t.due for t in self._queue.pending() if t.interval is None]
             if not one_offs or min(one_offs) > deadline:
                 return self._now
             self.advance_to(min(one_offs))
@@ -271,14 +219,14 @@ class WallClock(Clock):
         return real_time()
 
     def advance(self, seconds: float) -> float:
-        _check_seconds(seconds, "seconds")
+        check_seconds(seconds, "seconds")
         real_sleep(seconds)
         return self.now()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            while (entry := self._pop_due(self.now())) is not None:
-                self._run(entry)
+            while (task := self._pop_due(self.now())) is not None:
+                self._run(task)
             self._stop.wait(self._tick)
 
     def close(self) -> None:
@@ -288,10 +236,18 @@ class WallClock(Clock):
         super().close()
 
 
-def _check_seconds(value: Any, what: str) -> None:
+def check_seconds(value: Any, what: str) -> None:
+    """Refuse what ``time.sleep`` refuses, with the same exception type, and say why."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{what} must be a number of seconds, got {type(value).__name__}")
-    if value != value or value < 0:  # NaN or negative
+    if value != value:
+        raise ValueError(f"{what} must be a number of seconds, got NaN (not a number), as time.sleep refuses it")
+    if math.isinf(value) or abs(value) >= MAX_SLEEP_SECONDS:
+        raise OverflowError(
+            f"{what}={value!r} is out of range (time.sleep refuses it too): simulated time moves by a finite "
+            f"number of seconds below {MAX_SLEEP_SECONDS:.3g}; the clock was left unchanged"
+        )
+    if value < 0:
         raise ValueError(f"{what} must be zero or positive, got {value!r}: time only moves forward")
 
 

@@ -121,7 +121,7 @@ class Lab:
                 )
             _moto.check_version()
             physics_classes = _physics_classes()
-            if self.clock.failures or getattr(self.clock, "_stop", None) is not None and self.clock._stop.is_set():
+            if self.clock.failures or self.clock.closed:
                 self.clock = make_clock(self._clock_arg, self._start_time)
             self.clock.adopt_thread()
             self.context = LabContext(self.clock, self.account_id, self.region, self.seed)

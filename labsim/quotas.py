@@ -169,6 +169,35 @@ FIREHOSE_BUFFER_INTERVAL_DEFAULT = Quota(300, "s (S3)", "FH-API BufferingHints")
 FIREHOSE_BUFFER_INTERVAL_MIN = Quota(0, "s (S3)", "FH-API BufferingHints; BC-HIST", then=60, changed="2023-12")
 FIREHOSE_BUFFER_INTERVAL_MAX = Quota(900, "s", "FH-API BufferingHints")
 FIREHOSE_STREAMS_PER_REGION = Quota(5000, "Firehose streams per Region", "FH-API CreateDeliveryStream", then=50, changed="by 2024")
+# Firehose delivery physics (labsim.firehose, issue 11; kinesis-facts 7.2-7.8).
+FIREHOSE_STREAM_NAME_MAX_LENGTH = Quota(64, "characters, [a-zA-Z0-9_.-]+", "FH-API DeliveryStreamName")
+FIREHOSE_BUFFER_SIZE_MIB_MIN = Quota(1, "MiB (S3, HTTP endpoint)", "FH-API BufferingHints")
+FIREHOSE_BUFFER_SIZE_MIB_MAX = Quota(128, "MiB (S3)", "FH-API BufferingHints")
+FIREHOSE_HTTP_BUFFER_SIZE_MIB_MAX = Quota(64, "MiB (HTTP endpoint)", "FH-API HttpEndpointBufferingHints")
+FIREHOSE_HTTP_BUFFER_SIZE_MIB_DEFAULT = Quota(5, "MiB (HTTP endpoint)", "FH-API HttpEndpointBufferingHints")
+FIREHOSE_HTTP_BUFFER_INTERVAL_DEFAULT = Quota(300, "s (HTTP endpoint)", "FH-API HttpEndpointBufferingHints")
+FIREHOSE_CONVERSION_BUFFER_SIZE_MIB_MIN = Quota(64, "MiB when format conversion is on", "FH-API; FH-DG23 record-format-conversion.md")
+FIREHOSE_CONVERSION_BUFFER_SIZE_MIB_DEFAULT = Quota(128, "MiB when format conversion is on", "FH-API; FH-DG23 record-format-conversion.md")
+FIREHOSE_HTTP_RETRY_SECONDS_DEFAULT = Quota(300, "s HTTP endpoint RetryOptions.DurationInSeconds", "FH-API HttpEndpointRetryOptions")
+FIREHOSE_HTTP_RETRY_SECONDS_MAX = Quota(7200, "s HTTP endpoint retry duration (0-7,200)", "FH-API HttpEndpointRetryDurationInSeconds")
+FIREHOSE_S3_RETRY_SECONDS = Quota(24 * 3600, "s Firehose keeps retrying S3 delivery before dropping", "FH-DG23 basic-deliver.md")
+FIREHOSE_DIRECT_PUT_RETENTION_SECONDS = Quota(24 * 3600, "s a Direct PUT stream keeps undelivered data", "FH-DG23 limits.md")
+FIREHOSE_RANDOM_STRING_LENGTH = Quota(11, "characters of !{firehose:random-string}", "FH-DG23 s3-prefixes.md")
+FIREHOSE_BILLING_ROUNDING_BYTES = Quota(5 * KiB, "bytes each ingested record is rounded up to (5 KB)", "FH-DG23 limits.md")
+# Direct PUT throughput per stream (FH-DG23 limits.md: the three scale together when raised).
+FIREHOSE_DIRECT_PUT_LARGE_REGIONS = ("us-east-1", "us-west-2", "eu-west-1")
+FIREHOSE_PUT_RECORDS_PER_SECOND = Quota(500_000, "records/s per Direct PUT stream (us-east-1, us-west-2, eu-west-1)", "FH-DG23 limits.md")
+FIREHOSE_PUT_REQUESTS_PER_SECOND = Quota(2000, "PutRecord+PutRecordBatch calls/s per Direct PUT stream (us-east-1, us-west-2, eu-west-1)", "FH-DG23 limits.md")
+FIREHOSE_PUT_BYTES_PER_SECOND = Quota(5 * MiB, "bytes/s per Direct PUT stream (us-east-1, us-west-2, eu-west-1)", "FH-DG23 limits.md")
+FIREHOSE_PUT_RECORDS_PER_SECOND_OTHER = Quota(100_000, "records/s per Direct PUT stream (other Regions)", "FH-DG23 limits.md")
+FIREHOSE_PUT_REQUESTS_PER_SECOND_OTHER = Quota(1000, "calls/s per Direct PUT stream (other Regions)", "FH-DG23 limits.md")
+FIREHOSE_PUT_BYTES_PER_SECOND_OTHER = Quota(1 * MiB, "bytes/s per Direct PUT stream (other Regions)", "FH-DG23 limits.md")
+FIREHOSE_SOURCE_POLL_SECONDS = Rate(1.0, "s between GetRecords per shard of a KDS source (about once a second)", "FH-DG23 writing-with-kinesis-streams.md")
+# Simulated durations and retry pacing AWS does not publish (labsim's model, labelled so).
+FIREHOSE_CREATING_SECONDS = Rate(5.0, "s a new delivery stream stays CREATING (labsim's model)", "labsim model; FH-API CreateDeliveryStream")
+FIREHOSE_DELETING_SECONDS = Rate(5.0, "s a delivery stream stays DELETING (labsim's model)", "labsim model; FH-API DeleteDeliveryStream")
+FIREHOSE_RETRY_FIRST_SECONDS = Rate(1.0, "s before the first delivery retry, doubling after each (labsim's model)", "labsim model; FH-DG23 basic-deliver.md")
+FIREHOSE_RETRY_MAX_SECONDS = Rate(60.0, "s between delivery retries at most (labsim's model)", "labsim model; FH-DG23 basic-deliver.md")
 
 # --- KPL defaults (kinesis-facts 4.3) ------------------------------------------------------------
 KPL_AGGREGATION_MAX_COUNT = Quota(4_294_967_295, "user records per aggregate", "KPL: KinesisProducerConfiguration.java")
@@ -194,13 +223,46 @@ KPL_METRICS_UPLOAD_DELAY_MS = Quota(60_000, "ms between metrics uploads (1-60,00
 KPL_AGGREGATION_OVERHEAD_BYTES = Quota(20, "bytes per aggregated record (4 magic + 16 MD5)", "KPL: aggregation-format.md; kinesis_record.h")
 KPL_LIMITER_RECORDS_CAPACITY = Quota(1000, "records the per-shard token bucket holds", "KPL: aws/kinesis/core/limiter.h")
 KPL_LIMITER_BYTES_CAPACITY = Quota(
-    10 * MiB, "bytes the per-shard token bucket holds", "KPL: aws/kinesis/core/limiter.h (kinesis-facts 4.4)",
-    then=1 * MiB, changed="KPL 1.x (0.x limiter.h held 1 MiB)",
+    1 * MiB, "bytes the per-shard token bucket holds (kBytesPerSecLimit = 1024 * 1024)",
+    "KPL: aws/kinesis/core/limiter.h, aws/utils/token_bucket.h add_token_stream(max, rate) (kinesis-facts 4.4)",
 )
 KPL_LIMITER_DRAIN_MS = Quota(25, "ms between limiter drains", "KPL: aws/kinesis/core/limiter.h")
 KPL_COLLECTOR_SHARD_FLUSH_BYTES = Quota(256 * KiB, "bytes buffered for one shard that make the collector send", "KPL: aws/kinesis/core/collector.h")
-KPL_REDUCER_MIN_BUFFER_MS = Quota(50, "ms a buffer waits at least after its last add before a timed flush", "KPL: aws/kinesis/core/reducer.h kMinBufferTime")
 
+
+# --- KCL 3.x and its DynamoDB lease table (unit: kcl; kinesis-facts 5, kcl-contract 3) ------------
+KCL_FAILOVER_TIME_MILLIS = Quota(10_000, "ms a lease's counter may stand still before the lease is expired", "KCL: leases/LeaseManagementConfig.java")
+KCL_EPSILON_MILLIS = Quota(25, "ms the coordinator takes off (renewal, discovery) or adds (taker) to its intervals", "KCL: leases/dynamodb/DynamoDBLeaseCoordinator.java")
+KCL_MAX_LEASES_FOR_WORKER = Quota(2**31 - 1, "leases per worker (Integer.MAX_VALUE: unlimited)", "KCL: leases/LeaseManagementConfig.java")
+KCL_MAX_LEASES_TO_STEAL_AT_ONE_TIME = Quota(1, "leases a 2.x-mode taker steals per run", "KCL: leases/LeaseManagementConfig.java")
+KCL_SHARD_SYNC_INTERVAL_MILLIS = Quota(60_000, "ms between the leader's shard syncs", "KCL: leases/LeaseManagementConfig.java")
+KCL_CLEANUP_INTERVAL_MILLIS = Quota(60_000, "ms between lease cleanup runs", "KCL: leases/LeaseManagementConfig.java")
+KCL_COMPLETED_LEASE_CLEANUP_MILLIS = Quota(300_000, "ms a finished parent's lease is kept before cleanup", "KCL: leases/LeaseManagementConfig.java")
+KCL_PARENT_SHARD_POLL_INTERVAL_MILLIS = Quota(10_000, "ms between checks that a child's parents reached SHARD_END", "KCL: coordinator/CoordinatorConfig.java")
+KCL_MAX_RECORDS = Quota(10_000, "records per GetRecords call (also the most allowed)", "KCL: retrieval/polling/PollingConfig.java")
+KCL_IDLE_TIME_BETWEEN_READS_MILLIS = Quota(
+    1500, "ms between a shard consumer's GetRecords calls", "KCL: retrieval/polling/PollingConfig.java; KCL1 KinesisClientLibConfiguration.java",
+    then=1000, changed="KCL 2.x (KCL 1.x and the kclpy sample's comment: 1000)",
+)
+KCL_IDLE_TIME_BETWEEN_READS_MIN_MILLIS = Quota(200, "ms, smallest idle time between reads", "KCL: retrieval/polling/PollingConfig.java")
+KCL_LEASE_ASSIGNMENT_INTERVAL_FACTOR = Quota(2, "x failover time between the 3.x leader's assignment runs", "KCL: leases/LeaseManagementConfig.java leaseAssignmentIntervalMillis()")
+KCL_WORKER_METRICS_REPORTER_FREQ_MILLIS = Quota(30_000, "ms between a worker's WorkerMetricStats writes", "KCL: leases/LeaseManagementConfig.java")
+KCL_DEAD_WORKER_SKIPPED_STATS = Quota(2, "missed metric reports after which the leader treats a worker as gone", "KCL: coordinator/assignment/MigrationAwareLAMDataManager.java")
+KCL_REBALANCE_THRESHOLD_PERCENT = Quota(10, "% a worker's load may differ from the average before leases move", "KCL: leases/LeaseManagementConfig.java")
+KCL_DAMPENING_PERCENT = Quota(60, "% of the excess load moved in one balancing run", "KCL: leases/LeaseManagementConfig.java")
+KCL_VARIANCE_BALANCING_FREQUENCY = Quota(3, "assignment runs per variance-balancing run", "KCL: leases/LeaseManagementConfig.java")
+KCL_WORKER_METRICS_EMA_ALPHA = Rate(0.5, "weight of the newest sample in a worker's moving average", "KCL: leases/LeaseManagementConfig.java")
+KCL_GRACEFUL_HANDOFF_TIMEOUT_MILLIS = Quota(30_000, "ms a new owner waits for the old one to checkpoint and let go", "KCL: leases/LeaseManagementConfig.java GracefulLeaseHandoffConfig")
+KCL_LEADER_LOCK_LEASE_MILLIS = Quota(120_000, "ms before another worker may take a silent leader's lock", "KCL: leases/LeaseManagementConfig.java dynamoDbLockBasedLeader*")
+KCL_LEADER_LOCK_HEARTBEAT_MILLIS = Quota(30_000, "ms between the leader's lock heartbeats", "KCL: leases/LeaseManagementConfig.java dynamoDbLockBasedLeader*")
+KCL_LEASE_TABLE_INITIAL_CAPACITY = Quota(
+    10, "RCU and WCU of a PROVISIONED lease table the KCL creates", "KCL: leases/LeaseManagementConfig.java; kinesis-facts 5.2",
+)
+KCL_METRICS_BUFFER_TIME_MILLIS = Quota(10_000, "ms the KCL buffers metrics before PutMetricData", "KCL: metrics/MetricsConfig.java")
+# DynamoDB provisioned capacity (the lease table's physics). DDB-DG = the DynamoDB developer guide.
+DYNAMODB_WRITE_UNIT_BYTES = Quota(1024, "bytes of item one write capacity unit writes", "DDB-DG provisioned-capacity-mode (read/write capacity units)")
+DYNAMODB_READ_UNIT_BYTES = Quota(4096, "bytes of item one read capacity unit reads strongly consistently (eventually: twice)", "DDB-DG provisioned-capacity-mode (read/write capacity units)")
+DYNAMODB_BURST_SECONDS = Quota(300, "s of unused provisioned capacity a table keeps for bursts", "DDB-DG burst-capacity; re:Post dynamodb-spiky-workloads-short-intervals")
 
 def all_quotas() -> dict[str, Any]:
     """Every named fact in this module, for lessons that tabulate them and for the source check."""
@@ -211,3 +273,26 @@ def all_quotas() -> dict[str, Any]:
         elif isinstance(value, dict) and value and all(isinstance(v, _Fact) for v in value.values()):
             out.update({f"{name}[{k}]": v for k, v in value.items()})
     return out
+# Kinesis Agent for Linux (kinesis-facts 6; labsim.agent validates agent.json against these).
+AGENT_MAX_BUFFER_AGE_MS = Quota(60_000, "ms, default maxBufferAgeMillis", "AGENT: tailing/FileFlow.java (kinesis-facts 6.2)")
+AGENT_MAX_BUFFER_AGE_MS_MIN = Quota(1_000, "ms, smallest maxBufferAgeMillis", "AGENT: tailing/KinesisFileFlow.java")
+AGENT_MAX_BUFFER_AGE_MS_MAX = Quota(900_000, "ms, largest maxBufferAgeMillis", "AGENT: tailing/KinesisFileFlow.java")
+AGENT_MAX_BUFFER_RECORDS = Quota(500, "records per buffer, default and largest maxBufferSizeRecords", "AGENT: tailing/KinesisConstants.java")
+AGENT_KDS_MAX_BUFFER_BYTES = Quota(5 * MiB, "bytes per buffer, default and largest for a Kinesis flow", "AGENT: tailing/KinesisConstants.java")
+AGENT_FIREHOSE_MAX_BUFFER_BYTES = Quota(4 * MiB, "bytes per buffer, default and largest for a Firehose flow", "AGENT: tailing/FirehoseConstants.java")
+AGENT_KDS_MAX_RECORD_BYTES = Quota(1 * MiB, "bytes per record incl. partition key, longer ones truncated", "AGENT: tailing/KinesisConstants.java")
+AGENT_FIREHOSE_MAX_RECORD_BYTES = Quota(1_000 * KiB, "bytes per record, longer ones truncated", "AGENT: tailing/FirehoseConstants.java")
+AGENT_FIREHOSE_MAX_BATCH_RECORDS = Quota(500, "records per PutRecordBatch", "FH-API PutRecordBatch")
+AGENT_MIN_TIME_BETWEEN_POLLS_MS = Quota(100, "ms, default minTimeBetweenFilePollsMillis", "AGENT: tailing/FileFlow.java")
+AGENT_MAX_TIME_BETWEEN_REFRESH_MS = Quota(10_000, "ms, default maxTimeBetweenFileTrackerRefreshMillis", "AGENT: tailing/FileFlow.java")
+AGENT_RETRY_INITIAL_BACKOFF_MS = Quota(100, "ms, default retryInitialBackoffMillis", "AGENT: Constants.java")
+AGENT_RETRY_MAX_BACKOFF_MS = Quota(10_000, "ms, default retryMaxBackoffMillis", "AGENT: Constants.java")
+AGENT_PUBLISH_QUEUE_CAPACITY = Quota(100, "buffers, default publishQueueCapacity", "AGENT: Constants.java")
+AGENT_SHUTDOWN_TIMEOUT_MS = Quota(10_000, "ms, default shutdownTimeoutMillis", "AGENT: config/AgentConfiguration.java")
+AGENT_CHECKPOINT_TTL_DAYS = Quota(7, "days a checkpoint row is kept", "AGENT: config/AgentConfiguration.java")
+AGENT_METRICS_BUFFER_TIME_MS = Quota(30_000, "ms, default cloudwatch.metricsBufferTimeMillis", "AGENT: config/AgentConfiguration.java")
+AGENT_PARTITION_KEY_RANDOM_BOUND = Quota(1_000_000, "exclusive bound of the RANDOM partition key (a double as text)", "AGENT: tailing/KinesisRecord.java")
+# CloudWatch Logs subscription filters (CWL: service limits).
+LOGS_SUBSCRIPTION_FILTERS_PER_GROUP = Quota(2, "subscription filters per log group", "AWS CloudWatch Logs quotas (moto enforces 2)")
+AGENT_BACKOFF_FACTOR = Rate(2.0, "x per successive failure, retry back-off growth", "AGENT: tailing/AsyncPublisherThrottler.java")
+AGENT_BACKOFF_JITTER = Rate(0.30, "fraction, +/- random spread of each back-off", "AGENT: tailing/AsyncPublisherThrottler.java")

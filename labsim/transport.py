@@ -356,10 +356,7 @@ class Router:
 
     def _scope(self, request: AWSPreparedRequest) -> tuple[str, str]:
         """(Region, access key) of a request: the Region from the host, else from the SigV4 scope."""
-        auth = request.headers.get("Authorization") or b""
-        if isinstance(auth, bytes):
-            auth = auth.decode("latin-1")
-        m = _CREDENTIAL.search(auth)
+        m = _credential(request)
         access_key = m.group(1) if m else FAKE_ACCESS_KEY
         if access_key not in self.lab_keys:
             self.lab_keys.add(access_key)
@@ -382,16 +379,21 @@ class Router:
         return account
 
     def _refuse_if_lab_client(self, request: AWSPreparedRequest) -> None:
-        auth = request.headers.get("Authorization") or b""
-        if isinstance(auth, bytes):
-            auth = auth.decode("latin-1")
-        m = _CREDENTIAL.search(auth)
+        m = _credential(request)
         if m is not None and m.group(1) in self.lab_keys:
             raise LabStoppedError(
                 f"this client belongs to a lab that has stopped, so {request.url} was not called "
                 "(and nothing was sent over the network). Start a lab again (`lab = Lab().start()`) "
                 "and create the client inside it: lab.client(...) or boto3.client(...)."
             )
+
+
+def _credential(request: AWSPreparedRequest) -> Any:
+    """The SigV4 ``Credential=<access key>/<date>/<region>/...`` match of a request, or None."""
+    auth = request.headers.get("Authorization") or b""
+    if isinstance(auth, bytes):
+        auth = auth.decode("latin-1")
+    return _CREDENTIAL.search(auth)
 
 
 router = Router()

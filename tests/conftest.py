@@ -30,3 +30,16 @@ def no_network(monkeypatch):
     monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
     return attempts
+
+
+def pytest_terminal_summary(terminalreporter):
+    """List each executed notebook's run time (recorded by tests/test_notebooks.py, never asserted)."""
+    timed = [
+        (report.nodeid, dict(report.user_properties)["execution_seconds"])
+        for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", [])
+        if report.when == "call" and "execution_seconds" in dict(report.user_properties)
+    ]
+    if timed:
+        terminalreporter.section("notebook execution times (wall clock, this machine)")
+        for nodeid, seconds in sorted(timed):
+            terminalreporter.write_line(f"{seconds:6.1f} s  {nodeid.split('[', 1)[-1].rstrip(']')}")

@@ -121,3 +121,66 @@ def test_bad_schedule_arguments():
         clock.call_later(-1, lambda: None)
     with pytest.raises(ValueError, match="wall clock"):
         make_clock("wall", start=5)
+
+
+# --- what time.sleep refuses, the clock refuses (and stays where it was) -----------------------------
+import math  # noqa: E402
+import time  # noqa: E402
+
+from labsim.clock import MAX_SLEEP_SECONDS  # noqa: E402
+
+
+def _python_sleep_error(value):
+    try:
+        time.sleep(value) if not (value == value and 0 <= value < MAX_SLEEP_SECONDS) else None
+    except (OverflowError, ValueError) as exc:
+        return type(exc)
+    return None
+
+
+@pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan, -1, -1e-9, MAX_SLEEP_SECONDS, 1e300])
+def test_advance_refuses_what_time_sleep_refuses_and_leaves_the_clock_alone(value):
+    clock = VirtualClock(start=0)
+    ticks = []
+    clock.call_every(1, lambda: ticks.append(clock.now()))  # a repeating task would loop for ever on inf
+    expected = _python_sleep_error(value)
+    assert expected in (OverflowError, ValueError)
+    with pytest.raises(expected) as err:
+        clock.advance(value)
+    assert "seconds" in str(err.value)
+    with pytest.raises(expected):
+        clock.sleep(value)
+    assert clock.now() == 0 and ticks == []
+    assert clock.advance(2) == 2 and ticks == [1, 2]  # still usable afterwards
+
+
+def test_time_sleep_inside_a_lab_raises_like_python_instead_of_hanging():
+    from labsim import Lab
+
+    with Lab() as lab:
+        kinesis = lab.client("kinesis")
+        kinesis.create_stream(StreamName="s", ShardCount=1)  # the lab's physics schedule repeating tasks
+        before = lab.clock.now()
+        assert lab.clock.pending()
+        with pytest.raises(OverflowError):
+            time.sleep(float("inf"))
+        with pytest.raises(OverflowError):
+            lab.clock.advance(float("inf"))
+        with pytest.raises(ValueError):
+            time.sleep(float("nan"))
+        with pytest.raises(ValueError):
+            time.sleep(-1)
+        assert lab.clock.now() == before
+        time.sleep(1.5)
+        assert lab.clock.now() == before + 1.5
+
+
+def test_the_clock_and_the_kpl_scheduler_share_one_core_and_one_task_error():
+    import labsim.kpl.scheduler as kpl_scheduler
+    import labsim.scheduling as core
+    from labsim.clock import Task, TaskFailure
+
+    assert TaskError is core.TaskError is kpl_scheduler.TaskError
+    assert Task is core.Task and TaskFailure is core.TaskFailure
+    clock = VirtualClock(start=0)
+    assert isinstance(clock.call_later(1, lambda: None), core.Task)

@@ -34,6 +34,11 @@ def _chain(*edits):
     return edit
 
 
+WAIT_FOR_ACTIVE = (
+    '    while client.describe_stream_consumer(ConsumerARN=consumer)["ConsumerDescription"]["ConsumerStatus"] != "ACTIVE":\n'
+    "        time.sleep(1)\n"
+)
+
 WRONG_ANSWERS = {
     "skips the parent (lists only open shards)": Wrong(
         {"read_all": _replace('client.list_shards(StreamName=stream)',
@@ -71,6 +76,27 @@ WRONG_ANSWERS = {
         {"read_all": _replace("if since is not None:", "if False:")},
         loses=["test_replay"],
     ),
+    # Waits after a refusal, but always the same time: enough to finish, not a back-off.
+    "back-off that does not grow": Wrong(
+        {"read_all": _replace("backoff = min(backoff * 2, 10.0)", "backoff = backoff")},
+        loses=["test_read_limits"],
+    ),
+    "polls with GetRecords instead of fan-out": Wrong(
+        {"read_all_efo": lambda src: src.split("    ### BEGIN SOLUTION")[0]
+         + "    ### BEGIN SOLUTION\n    return read_all(client, stream)\n    ### END SOLUTION\n"},
+        loses=["test_efo"],
+    ),
+    "subscribes before the consumer is ACTIVE": Wrong({"read_all_efo": _replace(WAIT_FOR_ACTIVE, "")}, loses=["test_efo"]),
+    "subscribes to the first shard only": Wrong(
+        {"read_all_efo": _replace('client.list_shards(StreamName=stream)["Shards"]:',
+                                  'client.list_shards(StreamName=stream)["Shards"][:1]:')},
+        loses=["test_efo"],
+    ),
+    # The visible 120 small records arrive in the first event; a backlog of megabytes does not.
+    "keeps only the first event of each subscription": Wrong(
+        {"read_all_efo": _replace('if pushed["MillisBehindLatest"] == 0:', "if True:")},
+        loses=["test_efo"],
+    ),
     "forgets that polling consumers share a shard": Wrong(
         {"choose": _replace("polling_read = consumers * read_mb_per_s", "polling_read = read_mb_per_s")},
         loses=["test_choose"],
@@ -85,5 +111,9 @@ WRONG_ANSWERS = {
 @pytest.mark.notebook
 def test_consumers_round_trip():
     scores = assert_round_trip(SOLUTION, wrong_answers=WRONG_ANSWERS)
-    assert scores["solution"].total == scores["solution"].max_total == 14
+    assert scores["solution"].total == scores["solution"].max_total == 17
     assert scores["untouched"].total == 0
+    assert "longer after each refusal" in scores["back-off that does not grow"].errors["test_read_limits"]
+    assert "do not poll" in scores["polls with GetRecords instead of fan-out"].errors["test_efo"]
+    for label, score in scores.items():  # every failure is explained in words, never a Python crash
+        assert label == "untouched" or all(e.startswith("AssertionError") for e in score.errors.values()), (label, score.errors)

@@ -57,7 +57,16 @@ SWALLOWS_DAMAGE = (
     '                              "SequenceNumber": record["SequenceNumber"], "SubSequenceNumber": 0}]\n'
     "                users.extend(found)\n"
 )
+ONE_PAGE = (
+    '            for user in deaggregate(response["Records"], max_key_range=shard):\n'
+    "                users.append(user.to_dict())\n"
+    "            break  # one GetRecords call per shard: never follows NextShardIterator\n"
+)
+OBJECTS = (
+    '            users.extend(deaggregate(response["Records"], max_key_range=shard))  # UserRecord objects, not dicts\n'
+)
 PART1 = ["test_settings", "test_delivery", "test_throughput", "test_latency"]
+PART2_READS = ["test_plain", "test_aggregated", "test_pages", "test_mixed"]
 
 
 @pytest.mark.notebook
@@ -74,10 +83,24 @@ def test_kpl_round_trip():
         "Java-style names": Wrong({"settings": _settings('{"RecordMaxBufferedTime": 50}')}, loses=PART1),
         "returns the raw Kinesis records": Wrong({"reader": _reader(RAW)},
                                                  loses=["test_aggregated", "test_mixed", "test_corrupt"]),
-        "drops plain records": Wrong({"reader": _reader(ONLY_AGGREGATES)}, loses=["test_plain", "test_mixed"]),
+        "drops plain records": Wrong({"reader": _reader(ONLY_AGGREGATES)}, loses=["test_plain", "test_pages", "test_mixed"]),
         "passes damaged aggregates through": Wrong({"reader": _reader(SWALLOWS_DAMAGE)}, loses=["test_corrupt"]),
+        "never follows NextShardIterator": Wrong({"reader": _reader(ONE_PAGE)}, loses=["test_pages"]),
+        "returns UserRecord objects, not dicts": Wrong({"reader": _reader(OBJECTS)}, loses=PART2_READS),
+        "forgets to return the settings": Wrong({"settings": _settings("None")}, loses=PART1),
+        "a 100 ms buffer with a higher rate limit": Wrong(
+            {"settings": _settings('{"record_max_buffered_time_ms": 100, "rate_limit": 300}')}, loses=["test_latency"]),
     })
     assert scores["solution"].max_total == 10
+    # Every check a wrong answer fails explains itself in words: an AssertionError with a message, never a
+    # Python error escaping the grader (NameError, KeyError, TypeError ...).
+    for label, got in scores.items():
+        if label in ("solution", "untouched"):
+            continue
+        for cell, score in got.cells.items():
+            if score < got.max[cell]:
+                error = got.errors.get(cell, "")
+                assert error.startswith("AssertionError: ") and len(error) > 40, f"{label!r}: {cell} failed with {error!r}"
 
 
 def test_exercise_is_generated_from_the_solution():

@@ -131,12 +131,47 @@ def predict_shard(partition_key, shards):
 '''
 
 FIRST_SHARD_ONLY = '''
-records = []
-shard = kinesis.list_shards(StreamName=STREAM)["Shards"][0]
-iterator = kinesis.get_shard_iterator(
-    StreamName=STREAM, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-)["ShardIterator"]
-records.extend(kinesis.get_records(ShardIterator=iterator)["Records"])
+def read_all(stream):
+    shard = kinesis.list_shards(StreamName=stream)["Shards"][0]
+    iterator = kinesis.get_shard_iterator(
+        StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    return kinesis.get_records(ShardIterator=iterator)["Records"]
+
+records = read_all(STREAM)
+'''
+
+# Enough for the visible ten records: one GetRecords call per shard, never following NextShardIterator.
+ONE_PAGE_PER_SHARD = '''
+def read_all(stream):
+    found = []
+    for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
+        iterator = kinesis.get_shard_iterator(
+            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        found.extend(kinesis.get_records(ShardIterator=iterator)["Records"])
+    return found
+
+records = read_all(STREAM)
+'''
+
+# Reads the notebook's own stream whatever it is asked for.
+IGNORES_ITS_ARGUMENT = '''
+def read_all(stream):
+    found = []
+    for shard in kinesis.list_shards(StreamName=STREAM)["Shards"]:
+        iterator = kinesis.get_shard_iterator(
+            StreamName=STREAM, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while iterator:
+            response = kinesis.get_records(ShardIterator=iterator)
+            found.extend(response["Records"])
+            if response["MillisBehindLatest"] == 0:
+                break
+            iterator = response["NextShardIterator"]
+    return found
+
+records = read_all(STREAM)
 '''
 
 
@@ -149,6 +184,8 @@ def test_warm_up_round_trip():
                 {"read": lambda src: src.replace('"TRIM_HORIZON"', '"LATEST"')}, loses=["test_read"]
             ),
             "reads only the first shard": Wrong({"read": FIRST_SHARD_ONLY}, loses=["test_read"]),
+            "reads one page per shard": Wrong({"read": ONE_PAGE_PER_SHARD}, loses=["test_read"]),
+            "reads STREAM whatever it is asked": Wrong({"read": IGNORES_ITS_ARGUMENT}, loses=["test_read"]),
             "predicts with hash() % shards": Wrong({"predict": HASH_PREDICT}, loses=["test_predict"]),
             "writes only nine readings": Wrong(
                 {"write": lambda src: src.replace("in READINGS:", "in READINGS[:9]:")}, loses=["test_write"]
@@ -162,6 +199,28 @@ def test_warm_up_round_trip():
     assert scores["untouched"].total == 0
     assert "TRIM_HORIZON" in scores["reads with a LATEST iterator"].errors["test_read"]
     assert "shardId-000000000001" in scores["reads only the first shard"].errors["test_read"]
+    assert "at most 10,000 records" in scores["reads one page per shard"].errors["test_read"]
     assert "has 9 entries but 10" in scores["writes only nine readings"].errors["test_write"]
     assert scores["writes only nine readings"].as_dict()["total"] == 8
 
+
+
+def test_visible_test_cells_end_without_a_value_nbgrader_would_read_as_a_score():
+    """nbgrader reads a graded cell's last output value as its score: a test cell that ends with a bare call
+    returning something (a list, a number) makes `nbgrader validate` warn and may change the grade."""
+    import ast
+
+    for path in _notebooks(EXERCISES):
+        for cell in nbformat.read(path, as_version=4).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type != "code" or not meta.get("grade"):
+                continue
+            tree = ast.parse(cell.source)
+            last = tree.body[-1] if tree.body else None
+            if isinstance(last, ast.Expr):
+                call = last.value
+                name = getattr(getattr(call, "func", None), "id", "")
+                assert isinstance(call, ast.Call) and name.startswith("check_"), (
+                    f"{path.name}: cell {meta['grade_id']} ends with `{ast.unparse(last)}`, whose value nbgrader "
+                    "would read as a score: assign it (`_ = ...`) or end with a check_* call, which returns None."
+                )

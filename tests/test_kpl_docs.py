@@ -14,6 +14,7 @@ from test_kpl_helpers import lab_stream, read_all
 
 MODULES = [
     "labsim.kpl", "labsim.kpl.aggregation", "labsim.kpl.config", "labsim.kpl.producer", "labsim.kpl.compression",
+    "labsim.kpl.aggregator", "labsim.kpl.collector", "labsim.kpl.limiter",
 ]
 
 

@@ -49,7 +49,7 @@ def test_result_moves_virtual_time_only_as_far_as_needed():
         result = producer.put_record(b"x", partition_key="k").result()
         waited = lab.clock.now() - t0
         assert result.successful
-        assert 0.2 <= waited <= 0.3  # the buffer time (+ the collector's 50 ms minimum), not the TTL
+        assert 0.2 <= waited < 0.22  # the buffer time and no more (no 50 ms minimum: KPL 0.9.0 only), not the TTL
         assert abs(result.attempts[0].delay_ms - waited * 1000) < 1
         assert producer.put_record_sync(b"y", partition_key="k").successful
         producer.close()
@@ -204,7 +204,7 @@ def test_only_failed_records_are_retried():
             assert r.successful
             if i % 2:
                 assert [(a.success, a.error_code) for a in r.attempts] == [(False, "InternalFailure"), (True, None)]
-                assert r.attempts[1].delay_ms >= 49.9  # back in the buffer: half the buffer time, at least 50 ms
+                assert r.attempts[1].delay_ms == pytest.approx(50, abs=1)  # back in the buffer: half the buffer time
             else:
                 assert len(r.attempts) == 1
 
@@ -240,7 +240,7 @@ def test_records_expire_after_the_ttl_and_nothing_is_dropped():
             assert r.sequence_number is None and r.shard_id is None
             codes = [a.error_code for a in r.attempts]
             assert codes[-1] == "Expired" and set(codes[:-1]) == {"ResourceNotFoundException"}
-            assert len(codes) >= 5  # retried every ~50 ms until the TTL ran out
+            assert len(codes) >= 5  # retried every half buffer time (50 ms) until the TTL ran out
             assert all(a.ended_at >= a.started_at for a in r.attempts)
         m = producer.metrics()
         assert m["UserRecordExpired"]["Sum"] == 5 and m["UserRecordsPut"]["Sum"] == 0

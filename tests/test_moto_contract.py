@@ -183,3 +183,67 @@ def test_overridden_backend_methods_accept_the_calls_moto_still_makes():
         inspect.signature(ours).bind(None, *positional)  # raises TypeError if moto's call would fail
         checked += 1
     assert checked >= 3, "expected labsim to override some of the operations moto still serves"
+
+
+# --- botocore internals labsim relies on (same rule: one failing test per moved internal) ----------
+def test_botocore_hands_the_request_context_with_params_and_model_to_before_send():
+    import botocore.session
+
+    seen = {}
+
+    def capture(params=None, model=None, context=None, **kwargs):
+        context["probe"] = (params, model.name)
+
+    def answer(request, **kwargs):
+        seen["context"] = request.context.get("probe")
+        from botocore.awsrequest import AWSResponse
+        from io import BytesIO
+
+        class Raw(BytesIO):
+            def stream(self, **kw):
+                yield self.read()
+
+        return AWSResponse(request.url, 200, {}, Raw(b'{"StreamNames":[],"HasMoreStreams":false}'))
+
+    client = botocore.session.Session().create_client("kinesis", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
+    client.meta.events.register("before-parameter-build.kinesis.ListStreams", capture)
+    client.meta.events.register_first("before-send.kinesis.ListStreams", answer)
+    client.list_streams(Limit=3)
+    assert seen["context"] == ({"Limit": 3}, "ListStreams")
+
+
+def test_botocore_retry_jitter_comes_from_the_attributes_labsim_replaces():
+    import botocore.retries.standard as standard
+    import botocore.retryhandler as legacy
+
+    assert callable(standard.ExponentialBackoff.delay_amount)
+    backoff = standard.ExponentialBackoff()
+    assert backoff._random is not None  # the standard mode draws from self._random
+    assert legacy.random is not None and hasattr(legacy.random, "random")  # the legacy mode: module global
+
+
+def test_botocore_decides_on_configured_endpoints_in_one_method():
+    import inspect
+
+    import botocore.args
+
+    method = botocore.args.ClientArgsCreator._ignore_configured_endpoint_urls
+    assert list(inspect.signature(method).parameters) == ["self", "client_config"]
+
+
+def test_swap_backend_class_binds_the_lab_context_and_extra_attributes():
+    from moto.cloudwatch.models import CloudWatchBackend
+
+    from labsim import _moto
+
+    class Probe(_moto.LabBackendMixin, CloudWatchBackend):
+        moto_service = "cloudwatch"
+
+    marker = object()
+    undo = _moto.swap_backend_class("cloudwatch", Probe, context=marker, publishers=["p"])
+    try:
+        backend = _moto.get_backend("cloudwatch")["123456789012"]["us-east-1"]
+        assert isinstance(backend, Probe) and backend.context is marker and backend.publishers == ["p"]
+    finally:
+        undo()
+    assert not isinstance(_moto.get_backend("cloudwatch")["123456789012"]["us-east-1"], Probe)

@@ -113,7 +113,7 @@ def test_new_exam_draws_reproducibly_from_the_topics_asked(bank):
     assert {q.topic for q in a.questions} == {"course-basics"} and len(a.questions) == 6
     assert a.time_limit == 720
     with pytest.raises(ValueError, match="no questions yet"):
-        new_exam(5, topics="kcl", bank=bank)
+        new_exam(5, topics="security", bank=bank)
 
 
 def test_weak_mode_draws_more_from_the_weakest_topic(bank, tmp_path):
@@ -134,7 +134,11 @@ def test_weak_mode_draws_more_from_the_weakest_topic(bank, tmp_path):
     assert 0 < plain["course-basics"] < 0.5
     assert weak["course-basics"] > 1.5 * plain["course-basics"], (plain, weak)
     gain = {t: weak.get(t, 0) / plain[t] for t in plain}
-    assert max(gain, key=gain.get) == "course-basics" and all(g < 1 for t, g in gain.items() if t != "course-basics")
+    # A topic with only a few questions answered is weighted up (its smoothed accuracy is uncertain), so
+    # only the well-practised topics must lose share to course-basics.
+    practised = {t for t, n in Counter(q.topic for q in bank).items() if n >= 8}
+    assert max(gain, key=gain.get) == "course-basics" and all(g < 1 for t, g in gain.items()
+                                                              if t != "course-basics" and t in practised)
 
 
 # --- history ------------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ import threading
 
 import pytest
 
-from labsim.streams.budgets import ShardWriteBudget, TokenBucket
+from labsim.streams.budgets import ShardWriteBudget
+from labsim.tokenbucket import TokenBucket
 from labsim.streams.model import (
     RecordStore,
     Stream,
@@ -150,7 +151,7 @@ def test_concurrent_appends_lose_nothing():
 
 
 def test_token_buckets_refill_continuously_up_to_one_second():
-    b = TokenBucket(1000, 1000, T0)
+    b = TokenBucket(capacity=1000, rate=1000, now=T0)
     assert all(b.try_take(1, T0) for _ in range(1000)) and not b.try_take(1, T0)
     assert b.level(T0 + 0.5) == pytest.approx(500)
     assert b.level(T0 + 100) == 1000
@@ -161,7 +162,7 @@ def test_token_buckets_refill_continuously_up_to_one_second():
     assert big.admit(3 * 1024 * 1024, T0)  # a large record goes in on a full bucket, as debt
     assert not big.admit(1, T0 + 1.9) and big.admit(1, T0 + 2.01)
     with pytest.raises(ValueError):
-        TokenBucket(0, 1, T0)
+        TokenBucket(capacity=0, rate=1, now=T0)
 
 
 def test_records_store_is_importable_on_its_own():

@@ -573,7 +573,7 @@ def test_moto_kinesis_methods_labsim_overrides_keep_their_signatures():
 
     for name in (
         "describe_stream", "describe_stream_summary", "create_stream", "delete_stream", "put_record", "put_records",
-        "update_stream_mode", "describe_limits", "send_log_event",
+        "update_stream_mode", "describe_limits",
         "enable_enhanced_monitoring", "disable_enhanced_monitoring",
     ):
         theirs = list(inspect.signature(getattr(KinesisBackend, name)).parameters)

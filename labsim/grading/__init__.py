@@ -21,12 +21,19 @@ from __future__ import annotations
 from typing import Any
 
 from .checks import (
+    check_hot_partition,
+    check_order_kept,
+    check_partition_keys,
     check_predictions_match_stream,
     check_records_read,
+    check_refused_writes,
+    check_same_in_another_process,
     check_sequence_numbers,
     check_shard_predictions,
     check_stream_exists,
+    fill_stream,
     list_shards,
+    new_test_seed,
     read_stream,
 )
 
@@ -36,7 +43,9 @@ _PIPELINE = {
 }
 
 __all__ = [
-    "check_predictions_match_stream", "check_records_read", "check_sequence_numbers",
+    "check_hot_partition", "check_order_kept", "check_partition_keys", "check_predictions_match_stream",
+    "check_records_read", "check_refused_writes", "check_same_in_another_process",
+    "fill_stream", "new_test_seed", "check_sequence_numbers",
     "check_shard_predictions", "check_stream_exists", "list_shards", "read_stream", *sorted(_PIPELINE),
 ]
 

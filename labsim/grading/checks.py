@@ -23,7 +23,11 @@ Checks return ``None``, so a test cell that passes shows nothing.
 
 from __future__ import annotations
 
-import hashlib
+import json
+import os
+import random
+import subprocess
+import sys
 import time
 from collections import Counter
 from typing import Any, Callable, Iterable, Sequence
@@ -31,6 +35,7 @@ from typing import Any, Callable, Iterable, Sequence
 from botocore.exceptions import ClientError
 
 from .. import quotas
+from ..keyspace import partition_key_hash
 
 __all__ = [
     "check_stream_exists",
@@ -38,7 +43,14 @@ __all__ = [
     "check_records_read",
     "check_shard_predictions",
     "check_predictions_match_stream",
+    "check_hot_partition",
+    "check_order_kept",
+    "check_partition_keys",
+    "check_refused_writes",
+    "check_same_in_another_process",
+    "fill_stream",
     "list_shards",
+    "new_test_seed",
     "read_stream",
 ]
 
@@ -158,7 +170,11 @@ def list_shards(client: Any, name: str) -> list[dict[str, Any]]:
 
 def _as_bytes(data: Any) -> bytes:
     __tracebackhide__ = True
-    return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    if isinstance(data, str):
+        return data.encode("utf-8")
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return bytes(data)
+    return repr(data).encode("utf-8")  # not data a record can hold: compared as text, so it never matches
 
 
 def _identity(record: dict[str, Any]) -> tuple[str, str, bytes]:
@@ -210,9 +226,15 @@ def check_sequence_numbers(
             )
 
 
-def check_records_read(client: Any, name: str, records: Any, *, expected: int | None = None) -> None:
-    """Assert that ``records`` (dicts as GetRecords returns them) hold every record of the stream once."""
+def check_records_read(
+    client: Any, name: str, records: Any, *, expected: int | None = None, test_seed: int | None = None
+) -> None:
+    """Assert that ``records`` (dicts as GetRecords returns them) hold every record of the stream once.
+
+    ``test_seed`` (for a stream drawn by ``fill_stream``) is quoted in a failure, so the case can be rebuilt.
+    """
     __tracebackhide__ = True
+    drawn = "" if test_seed is None else f" (a test stream drawn with seed {test_seed})"
     if not isinstance(records, (list, tuple)):
         raise AssertionError(
             f"records should be a list of the record dicts that get_records returns, got "
@@ -254,9 +276,18 @@ def check_records_read(client: Any, name: str, records: Any, *, expected: int | 
                 "later. Use ShardIteratorType='TRIM_HORIZON' to start at the oldest record still kept."
             )
         shards = sorted({wanted[ident] for ident in missing})
+        paging = ""
+        per_shard = Counter(wanted[ident] for ident in counts if ident in wanted)
+        if any(n >= int(quotas.GET_RECORDS_MAX_LIMIT) for n in per_shard.values()) or any(
+            per_shard[s] > 0 for s in shards
+        ):
+            paging = (
+                f" You stopped part-way through a shard: one get_records call returns at most "
+                f"{int(quotas.GET_RECORDS_MAX_LIMIT):,} records (and at most 10 MiB), so one call is not a whole shard."
+            )
         raise AssertionError(
-            f"You read {len(records)} of the {len(truth)} records; the missing ones are on "
-            f"{', '.join(shards)}. Read every shard (loop over kinesis.list_shards(StreamName={name!r})"
+            f"You read {len(records)} of the {len(truth)} records of stream {name!r}{drawn}; the missing ones are on "
+            f"{', '.join(shards)}.{paging} Read every shard (loop over kinesis.list_shards(StreamName={name!r})"
             "['Shards']) from TRIM_HORIZON, and keep calling get_records with NextShardIterator until "
             "MillisBehindLatest is 0."
         )
@@ -266,7 +297,7 @@ def _expected_shard(key: str, shards: Iterable[dict[str, Any]]) -> str:
     # The documented rule: MD5 of the UTF-8 key, read as a 128-bit unsigned integer, falls in exactly
     # one open shard's HashKeyRange. (kinesis-facts 1.7)
     __tracebackhide__ = True
-    hash_key = int.from_bytes(hashlib.md5(key.encode("utf-8")).digest(), "big")
+    hash_key = partition_key_hash(key)
     for shard in shards:
         if "EndingSequenceNumber" in shard.get("SequenceNumberRange", {}):
             continue  # closed by a reshard: takes no new records
@@ -333,3 +364,315 @@ def check_predictions_match_stream(
         actual.setdefault(record["PartitionKey"], record["ShardId"])
     shards = [s for s in list_shards(client, name) if "EndingSequenceNumber" not in s["SequenceNumberRange"]]
     check_shard_predictions(predict_shard, shards, list(actual), actual=actual)
+
+
+# --- data the learner's code has not seen -----------------------------------------------------------
+def new_test_seed() -> int:
+    """A seed drawn afresh for every grading run (from the operating system, not from ``random``, which
+    the learner's code may have seeded): hidden tests build their data from it, so an answer read off a
+    print-out cannot match, and quote it in their messages, so a failing case can be rebuilt."""
+    return random.SystemRandom().randrange(1, 10**6)
+
+
+def _keys_on(shard: dict[str, Any], rng: random.Random, count: int, prefix: str) -> list[str]:
+    """``count`` distinct partition keys whose MD5 hash key falls in ``shard``'s range."""
+    low, high = (int(shard["HashKeyRange"][k]) for k in ("StartingHashKey", "EndingHashKey"))
+    keys: list[str] = []
+    while len(keys) < count:
+        key = f"{prefix}-{rng.randrange(10**8):08d}"
+        if low <= partition_key_hash(key) <= high and key not in keys:
+            keys.append(key)
+    return keys
+
+
+def fill_stream(
+    client: Any, name: str, *, seed: int, big_shard_records: int = 0, shards: Sequence[int] = (1, 2, 3)
+) -> list[tuple[str, str]]:
+    """Create stream ``name`` with a shard count drawn from ``shards`` and fill it with records drawn from
+    ``seed``; return the ``(partition_key, data)`` pairs written, in order.
+
+    One shard, drawn at random, receives ``big_shard_records`` plus up to 2,000 more records (more than
+    one GetRecords call returns when above 10,000); the others get a few hundred. Writes stay within a
+    shard's 1,000 records/s by sleeping, which in a lab moves simulated time only. Each record's data is
+    JSON ``{"key": ..., "n": ...}`` with ``n`` increasing in the order written.
+    """
+    __tracebackhide__ = True
+    rng = random.Random(seed)
+    _call(client, "create_stream", StreamName=name, ShardCount=rng.choice(list(shards)))
+    client.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 1})
+    open_shards = list_shards(client, name)
+    big = rng.choice(open_shards)
+    plan: list[str] = []
+    for shard in open_shards:
+        count = big_shard_records + rng.randrange(1, 2001) if shard is big else rng.randrange(50, 400)
+        keys = _keys_on(shard, rng, 8, "device")
+        plan += [rng.choice(keys) for _ in range(count)]
+    rng.shuffle(plan)
+    written = [(key, json.dumps({"key": key, "n": n})) for n, key in enumerate(plan)]
+    batch = int(quotas.PUT_RECORDS_MAX_RECORDS)
+    for start in range(0, len(written), batch):
+        pending = [{"PartitionKey": k, "Data": d.encode()} for k, d in written[start:start + batch]]
+        while pending:
+            response = _call(client, "put_records", name, StreamName=name, Records=pending)
+            pending = [e for e, r in zip(pending, response["Records"]) if "ErrorCode" in r]
+            # Half a second per 500 records keeps even a single busy shard within 1,000 records/s.
+            time.sleep(batch / int(quotas.SHARD_WRITE_RECORDS_PER_SECOND))
+    return written
+
+
+def check_order_kept(records: Sequence[Any], key_of: Callable[[Any], Any], position_of: Callable[[Any], Any]) -> None:
+    """Assert that for every key (``key_of(record)``) the records come in increasing ``position_of`` order:
+    a shard returns its records in the order they were written, so a reader must keep that order."""
+    __tracebackhide__ = True
+    seen: dict[Any, list[Any]] = {}
+    for i, record in enumerate(records):
+        try:
+            seen.setdefault(key_of(record), []).append(position_of(record))
+        except Exception as exc:  # the learner's list holds something that is not one of the records written
+            raise AssertionError(
+                f"records[{i}] is not one of the records written ({type(exc).__name__}: {exc}): keep the "
+                "record dicts get_records returns, unchanged."
+            ) from None
+    for key, order in seen.items():
+        if order != sorted(order):
+            raise AssertionError(
+                f"The records of {key!r} came back in the order {order[:8]}{'...' if len(order) > 8 else ''}: "
+                "a shard returns its records in the order they were written, so keep them in the order "
+                "get_records gives them (do not sort or shuffle them, and read a parent shard before its children)."
+            )
+
+
+# --- the same answer in another Python process ---------------------------------------------------------
+_PROCESS_SCRIPT = """
+import json, sys
+namespace = {"__name__": "__learner__"}
+exec(compile(json.loads(sys.argv[1]), "<your function>", "exec"), namespace)
+fn = namespace[sys.argv[2]]
+inputs = json.load(sys.stdin)
+json.dump([fn(x) for x in inputs], sys.stdout)
+"""
+
+
+def _function_source(fn: Callable[..., Any]) -> str:
+    """Source that rebuilds ``fn`` in a fresh interpreter: the modules, plain constants and functions of its
+    own module that it uses, then the function itself."""
+    import inspect
+    import types
+
+    parts: list[str] = []
+    seen: set[str] = set()
+
+    def add(func: Callable[..., Any]) -> None:
+        code = getattr(func, "__code__", None)
+        if code is None or func.__name__ in seen:
+            return
+        seen.add(func.__name__)
+        names = set(code.co_names)
+        for const in code.co_consts:  # names used by nested functions and comprehensions
+            if isinstance(const, types.CodeType):
+                names |= set(const.co_names)
+        for used in sorted(names):
+            value = func.__globals__.get(used)
+            if isinstance(value, types.ModuleType):
+                parts.insert(0, f"import {value.__name__} as {used}")
+            elif isinstance(value, types.FunctionType) and value.__module__ == func.__module__:
+                add(value)
+            elif isinstance(value, (int, float, str, bytes, bool, tuple, list, dict, set, frozenset)) and not used.startswith("__"):
+                parts.append(f"{used} = {value!r}")
+        parts.append(inspect.getsource(func))
+
+    add(fn)
+    return "\n".join(dict.fromkeys(parts))
+
+
+def check_same_in_another_process(fn: Callable[[Any], Any], inputs: Sequence[Any], *, what: str = "the function") -> None:
+    """Assert that ``fn`` gives the same result for every input (JSON data) in two fresh Python processes
+    with different hash salts as in this one.
+
+    Python salts ``hash()`` of a ``str`` or ``bytes`` per process (PYTHONHASHSEED), so a value derived from it
+    changes when a producer restarts or runs on another machine; a partition key must not.
+    """
+    __tracebackhide__ = True
+    name = getattr(fn, "__name__", "")
+    here = [_learner_call(f"{what}({x!r})", fn, x) for x in inputs]
+    try:
+        source = _function_source(fn)
+    except (OSError, TypeError) as exc:
+        raise AssertionError(
+            f"Could not read the source of {what} to run it in a fresh Python process ({exc}). Define it with "
+            "def in a notebook cell."
+        ) from None
+    for salt in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": salt}
+        done = subprocess.run(
+            [sys.executable, "-c", _PROCESS_SCRIPT, json.dumps(source), name],
+            input=json.dumps(list(inputs)), capture_output=True, text=True, env=env, timeout=120,
+        )
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["(no message)"])[-1]
+            raise AssertionError(
+                f"{what} could not run in a fresh Python process: {last}. It should need only modules it "
+                "imports, constants and other functions defined in the notebook."
+            )
+        there = json.loads(done.stdout)
+        changed = [(x, a, b) for x, a, b in zip(inputs, here, there) if a != b]
+        if changed:
+            x, a, b = changed[0]
+            raise AssertionError(
+                f"{what} gives different answers in another Python process for {len(changed)} of {len(inputs)} "
+                f"inputs: for {x!r} it returned {a!r} here and {b!r} in a fresh process. Python's hash() of a "
+                "string is salted per process (PYTHONHASHSEED), so a producer restarted tomorrow would send the "
+                "same order under another key. Derive the value from a stable digest such as hashlib.md5."
+            )
+
+
+# --- hot partitions -------------------------------------------------------------------------------------
+def _seed_note(test_seed: int | None) -> str:
+    return "" if test_seed is None else f" (test data drawn with seed {test_seed})"
+
+
+def _learner_call(what: str, fn: Any, *args: Any) -> Any:
+    """``fn(*args)``; an exception from the learner's code becomes an AssertionError that names it."""
+    __tracebackhide__ = True
+    if not callable(fn):
+        raise AssertionError(f"{what} should be a function, got {type(fn).__name__}.")
+    try:
+        return fn(*args)
+    except NotImplementedError:
+        raise
+    except Exception as exc:
+        raise AssertionError(f"{what} raised {type(exc).__name__}: {exc}") from exc
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def check_refused_writes(
+    refused_writes: Callable[[str, Any, Any], Any], cloudwatch: Any, stream: str, start: Any, end: Any,
+    *, truth: dict[str, int], test_seed: int | None = None,
+) -> None:
+    """Assert that ``refused_writes(stream, start, end)`` returns, for every shard of ``stream``, the sum of
+    CloudWatch's shard-level ``WriteProvisionedThroughputExceeded`` between ``start`` and ``end``.
+
+    ``truth`` (refused writes per shard as the producer counted them, e.g. ``run_keyed_workload(...).throttled``)
+    names the shards and must agree with CloudWatch: a check on the test itself."""
+    __tracebackhide__ = True
+    note = _seed_note(test_seed)
+    shard_ids = sorted(truth)
+    want: dict[str, float] = {}
+    for shard_id in shard_ids:
+        points = _call(
+            cloudwatch, "get_metric_statistics", Namespace="AWS/Kinesis", MetricName="WriteProvisionedThroughputExceeded",
+            Dimensions=[{"Name": "StreamName", "Value": stream}, {"Name": "ShardId", "Value": shard_id}],
+            StartTime=start, EndTime=end, Period=60, Statistics=["Sum"],
+        )["Datapoints"]
+        want[shard_id] = sum(p["Sum"] for p in points)
+    if not any(want.values()) and any(truth.values()):
+        raise AssertionError(
+            f"CloudWatch holds no shard-level WriteProvisionedThroughputExceeded datapoints for stream {stream!r}, "
+            f"although its producer was refused {sum(truth.values())} writes: shard-level metrics must be enabled "
+            "(kinesis.enable_enhanced_monitoring, Part 1) before the traffic runs."
+        )
+    if any(abs(want[s] - truth[s]) > 0.5 for s in shard_ids):
+        raise AssertionError(f"test set-up: CloudWatch says {want} but the producer counted {truth}{note}")
+    got = _learner_call(f"refused_writes({stream!r}, start, end)", refused_writes, stream, start, end)
+    if not isinstance(got, dict):
+        raise AssertionError(
+            f"refused_writes({stream!r}, start, end) returned {got!r}{note}; return a dict from each ShardId to "
+            f"the number of refused writes, such as {want}."
+        )
+    if sorted(got) != shard_ids:
+        raise AssertionError(
+            f"refused_writes({stream!r}, start, end) has the keys {sorted(got)!r}{note}, but the stream's shards "
+            f"are {shard_ids}: one entry per ShardId of the stream asked for (list_shards(StreamName=stream))."
+        )
+    bad = {s: v for s, v in got.items() if _number(v) is None}
+    if bad:
+        raise AssertionError(
+            f"refused_writes({stream!r}, start, end) gives {bad}{note}: each value should be a number, the sum "
+            "of the datapoints' 'Sum' (0 when there are none)."
+        )
+    wrong = {s: got[s] for s in shard_ids if abs(float(got[s]) - want[s]) > 0.5}
+    if not wrong:
+        return
+    values = [float(got[s]) for s in shard_ids]
+    if not any(values):
+        hint = ("Every shard shows 0, as when CloudWatch returns no datapoints: check the namespace "
+                "(AWS/Kinesis), the metric name (WriteProvisionedThroughputExceeded), the dimensions and the times.")
+    elif len(set(values)) == 1 and abs(values[0] - sum(want.values())) <= 0.5:
+        hint = ("Every shard shows the stream's total: without the ShardId dimension CloudWatch answers for the "
+                "whole stream. Ask with both dimensions, StreamName and ShardId.")
+    else:
+        hint = ("Query each shard with the dimensions StreamName and ShardId, the stream asked for, and the "
+                "start and end given, and add up the datapoints' 'Sum'.")
+    raise AssertionError(
+        f"For stream {stream!r}{note} CloudWatch counts these refused writes per shard: {want}; refused_writes "
+        f"returned {got}. {hint}"
+    )
+
+
+def check_hot_partition(
+    find_hot: Callable[..., Any], refused: dict[str, float], events: Sequence[dict[str, Any]],
+    shards: Sequence[dict[str, Any]], *, test_seed: int | None = None,
+) -> None:
+    """Assert that ``find_hot(refused, events, shards)`` returns ``(hot_shard, hot_customer)``: the shard
+    with the most refused writes according to ``refused``, and the customer with most events on it."""
+    __tracebackhide__ = True
+    note = _seed_note(test_seed)
+    top = max(refused.values())
+    hot = sorted(s for s, v in refused.items() if v == top)
+    got = _learner_call("find_hot(refused, events, shards)", find_hot, dict(refused), list(events), [dict(s) for s in shards])
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        raise AssertionError(
+            f"find_hot(refused, events, shards) returned {got!r}{note}; return a pair (hot_shard, hot_customer)."
+        )
+    hot_shard, hot_customer = got
+    if hot_shard not in hot:
+        figures = ", ".join(f"{s}: {v:g}" for s, v in sorted(refused.items()))
+        raise AssertionError(
+            f"find_hot returned hot shard {hot_shard!r}{note}, but the refused writes per shard are {{{figures}}}: "
+            f"the hot shard is {hot[0]}, the one with the most. Take it from `refused`, not from the event counts "
+            "or a fixed name."
+        )
+    counts = Counter(e["customer"] for e in events if _expected_shard(e["customer"], shards) == hot_shard)
+    if not counts:
+        return
+    most = max(counts.values())
+    busiest = sorted(c for c, n in counts.items() if n == most)
+    if hot_customer not in busiest:
+        seen = counts.get(hot_customer, 0)
+        raise AssertionError(
+            f"find_hot returned hot customer {hot_customer!r}{note}, who has {seen} events on {hot_shard}; "
+            f"{busiest[0]} has the most there ({most}). Count events per customer among those whose key maps "
+            "to the hot shard (shard_for_key(shards, customer)), and take the largest."
+        )
+
+
+def check_partition_keys(
+    partition_key: Callable[[dict[str, Any]], Any], events: Sequence[dict[str, Any]], *,
+    test_seed: int | None = None, repeat: bool = True,
+) -> list[str]:
+    """Assert that ``partition_key`` gives every event a valid key (a str of 1 to 256 characters) and, with
+    ``repeat``, the same one when asked twice; return the keys."""
+    __tracebackhide__ = True
+    note = _seed_note(test_seed)
+    keys = [_learner_call(f"partition_key({e!r})", partition_key, e) for e in events]
+    low, high = int(quotas.PARTITION_KEY_MIN_LENGTH), int(quotas.PARTITION_KEY_MAX_LENGTH)
+    for event, key in zip(events, keys):
+        if not isinstance(key, str) or not low <= len(key) <= high:
+            raise AssertionError(
+                f"partition_key({event!r}) returned {key!r}{note}: a partition key is a string of {low} to "
+                f"{high} characters."
+            )
+    if not repeat:
+        return keys
+    again = [partition_key(e) for e in events]
+    changed = [(e, a, b) for e, a, b in zip(events, keys, again) if a != b]
+    if changed:
+        event, first, second = changed[0]
+        raise AssertionError(
+            f"{len(changed)} events got a different key the second time{note}, e.g. {event!r}: {first!r} then "
+            f"{second!r}. partition_key must give the same event the same key every time (no random)."
+        )
+    return keys

@@ -332,7 +332,7 @@ def _errors(nb: NotebookNode) -> dict[str, str]:
             continue
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
-                out[meta["grade_id"]] = f"{output.get('ename')}: {output.get('evalue')}"[:400]
+                out[meta["grade_id"]] = f"{output.get('ename')}: {output.get('evalue')}"[:1500]
     return out
 
 

@@ -29,14 +29,20 @@ learner observes here is what the real library does:
 Where to look:
 
 ===============================  ==============================================================
-``labsim.kpl.producer``          ``KinesisProducer``: the pipeline (aggregate → limit → collect
-                                 → PutRecords → retry), step by step in its docstring
+``labsim.kpl.producer``          ``KinesisProducer``: the public API and the send loop that wires
+                                 the pipeline's steps together (its docstring walks through them)
+``labsim.kpl.records``           a user record in flight; the Kinesis record that carries it
+``labsim.kpl.aggregator``        step 2: user records for one shard packed into Kinesis records
+``labsim.kpl.limiter``           step 3: the per-shard token buckets (``rate_limit``)
+``labsim.kpl.collector``         step 4: Kinesis records batched into PutRecords requests
+``labsim.kpl.retrier``           step 5: success, retry, ``Expired``, "Wrong Shard"
+``labsim.kpl.outcomes``          settling futures and the per-record metrics
+``labsim.kpl.shard_map``         step 1: predicting shards from ListShards hash ranges
+``labsim.kpl.errors``            ``ProducerClosedError`` and the error codes results carry
 ``labsim.kpl.config``            ``ProducerConfig``: every setting, default and allowed range
 ``labsim.kpl.aggregation``       the aggregated-record wire format, ``deaggregate`` for consumers
-``labsim.kpl.limiter``           the per-shard token bucket (``rate_limit``)
 ``labsim.kpl.futures``           ``RecordFuture``, ``UserRecordResult``, ``Attempt``
 ``labsim.kpl.metrics``           the KPL's CloudWatch metrics: names, levels, dimensions
-``labsim.kpl.shard_map``         predicting shards from ListShards hash ranges
 ``labsim.kpl.scheduler``         the lab's clock or a real-time thread
 ``labsim.kpl.compression``       compressing user records yourself (the KPL does not)
 ===============================  ==============================================================
@@ -68,7 +74,8 @@ from .aggregation import (
 )
 from .config import ProducerConfig
 from .futures import Attempt, CallbackError, RecordFuture, UserRecordResult
-from .producer import KinesisProducer, ProducerClosedError
+from .errors import ProducerClosedError
+from .producer import KinesisProducer
 from .scheduler import ThreadScheduler
 
 __all__ = [

@@ -42,6 +42,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
+from labsim.keyspace import MAX_HASH_KEY, hash_key_for
+
 __all__ = [
     "MAGIC",
     "DIGEST_SIZE",
@@ -65,8 +67,6 @@ MAGIC = b"\xf3\x89\x9a\xc2"
 DIGEST_SIZE = 16
 #: Fixed bytes an aggregate adds around its protobuf: magic + MD5 = 20.
 OVERHEAD = len(MAGIC) + DIGEST_SIZE
-#: Largest hash key: the key space is 0 .. 2**128 - 1 (kinesis-facts 1.7).
-MAX_HASH_KEY = 2**128 - 1
 
 _md5 = hashlib.md5
 
@@ -144,10 +144,9 @@ def _length_delimited(key: int, payload: bytes) -> bytes:
 # --- hashing ---------------------------------------------------------------------------------------
 def hash_key_of(partition_key: str, explicit_hash_key: str | int | None = None) -> int:
     """The 128-bit hash key that routes a record: the explicit hash key if given, else MD5 of the
-    partition key's UTF-8 bytes read as a big-endian unsigned integer (kinesis-facts 1.7)."""
-    if explicit_hash_key is not None:
-        return int(explicit_hash_key)
-    return int.from_bytes(_md5(partition_key.encode("utf-8")).digest(), "big")
+    partition key's UTF-8 bytes read as a big-endian unsigned integer (kinesis-facts 1.7; the one
+    rule lives in ``labsim.keyspace``)."""
+    return hash_key_for(partition_key, None if explicit_hash_key is None else str(explicit_hash_key))
 
 
 # --- encoding --------------------------------------------------------------------------------------

@@ -20,10 +20,15 @@ from __future__ import annotations
 
 import threading
 import warnings
-from typing import TYPE_CHECKING, Any, Callable, NamedTuple
+from typing import Any, Callable, NamedTuple, Protocol
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .producer import KinesisProducer
+
+class FutureOwner(Protocol):
+    """What a future needs from the producer that made it (``KinesisProducer`` has both)."""
+
+    def wait_for(self, future: "RecordFuture", timeout: float | None) -> None: ...
+
+    def run_callback(self, fn: Callable[["RecordFuture"], Any], future: "RecordFuture") -> None: ...
 
 
 class CallbackError(UserWarning):
@@ -87,7 +92,7 @@ class RecordFuture:
 
     __slots__ = ("_producer", "_result", "_event", "_callbacks")
 
-    def __init__(self, producer: "KinesisProducer") -> None:
+    def __init__(self, producer: "FutureOwner") -> None:
         self._producer = producer
         self._result: UserRecordResult | None = None
         self._event: threading.Event | None = None
@@ -109,7 +114,7 @@ class RecordFuture:
         Raises ``TimeoutError`` if the record has not settled within ``timeout`` seconds.
         """
         if self._result is None:
-            self._producer._wait_for(self, timeout)
+            self._producer.wait_for(self, timeout)
         if self._result is None:
             raise TimeoutError(f"the record has not settled within {timeout} s (it is still buffered or being retried)")
         return self._result
@@ -126,9 +131,9 @@ class RecordFuture:
                     self._callbacks = []
                 self._callbacks.append(fn)
                 return
-        self._producer._run_callback(fn, self)
+        self._producer.run_callback(fn, self)
 
-    def _wait_real(self, timeout: float | None) -> None:
+    def wait_settled(self, timeout: float | None) -> None:
         """Block this thread until settled (real-time schedulers only)."""
         with _FUTURES_LOCK:
             if self._result is not None:
@@ -138,7 +143,7 @@ class RecordFuture:
             event = self._event
         event.wait(timeout)
 
-    def _set(self, result: UserRecordResult) -> list[Callable[["RecordFuture"], Any]]:
+    def set_result(self, result: UserRecordResult) -> list[Callable[["RecordFuture"], Any]]:
         with _FUTURES_LOCK:
             self._result = result
             callbacks, self._callbacks = self._callbacks, None

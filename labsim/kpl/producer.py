@@ -13,8 +13,9 @@ What happens to a record after ``put_record`` (the KPL's pipeline, ``aws/kinesis
    oldest one has waited ``record_max_buffered_time_ms`` (100 ms). A container with one record is
    sent as that record; one with several is an aggregate with partition key ``"a"`` and
    ExplicitHashKey = the first user record's hash key (kinesis-facts 4.1).
-3. **Rate-limit.** Each shard's token bucket lets Kinesis records through at ``rate_limit`` % of
-   1,000 records/s and 1 MiB/s (see ``labsim.kpl.limiter``).
+3. **Rate-limit.** Each shard's token buckets let Kinesis records through at ``rate_limit`` % of
+   1,000 records/s and 1 MiB/s; a record that has to wait leaves at one of the limiter's drains,
+   every 25 ms (see ``labsim.kpl.limiter``).
 4. **Collect.** Kinesis records are batched into one PutRecords request, up to
    ``collection_max_count`` (500) records and ``collection_max_size`` bytes; the request goes when
    it is full, when one shard has 256 KiB waiting, or when a record's deadline is reached.
@@ -27,224 +28,55 @@ What happens to a record after ``put_record`` (the KPL's pipeline, ``aws/kinesis
    reshard) makes the producer re-read the shard map and re-send the user records that do not
    belong where they landed (consumers drop those copies: see ``deaggregate(max_key_range=)``).
 
-Each buffer waits at least 50 ms after its last addition before a timed send (the KPL's
-``kMinBufferTime``), and ``flush()`` sends everything buffered at once (the limiter still applies).
+Buffers hold a record until its deadline and no longer (there is no minimum wait: the "at least
+50 ms" of KPL 0.9.0 was removed in 0.10.0, July 2015), and ``flush()`` sends everything buffered at
+once (the limiter still applies).
 
-Time: every step runs on a scheduler (``labsim.kpl.scheduler``): the lab's clock inside a lab, a
-real-time thread elsewhere. In a virtual-clock lab nothing is sent until simulated time moves;
-``flush()``, ``close()`` and ``future.result()`` move it for you, so a notebook cell gives the same
-numbers every run.
+Where each step lives: ``records`` (the user and Kinesis records in flight), ``aggregator``,
+``limiter``, ``collector``, ``retrier``, ``outcomes`` (settling futures), ``shard_map``. This
+module wires them into the send loop and holds the public API.
+
+Time: every step runs on a scheduler (``labsim.kpl.scheduler``): the clock of the lab running when
+the producer is made (or the ``scheduler=`` you pass), a real-time thread when there is no lab. The
+lab is looked up once, at construction; a producer whose lab has stopped fails its records at once
+with error code ``LabStopped`` and makes no network attempt. In a virtual-clock lab nothing is
+sent until simulated time moves; ``flush()``, ``close()`` and ``future.result()`` move it for you,
+so a notebook cell gives the same numbers every run.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import math
 import re
 import threading
 import warnings
-from typing import Any, Callable, Iterable
+import weakref
+from typing import Any, Callable
 
 from labsim import quotas as q
+from labsim.lab import current_lab
 
-from .aggregation import MAX_HASH_KEY, AggregatedRecordBuilder, hash_key_of
+from .aggregation import MAX_HASH_KEY, hash_key_of
+from .aggregator import Aggregator
+from .collector import Collector
 from .config import ProducerConfig
-from .futures import Attempt, RecordFuture, UserRecordResult, warn_callback
-from .limiter import ShardLimiter
+from .errors import EXPIRED, EXPIRED_MESSAGE, LAB_STOPPED, ProducerClosedError, error_of, lab_stopped_message
+from .futures import RecordFuture, UserRecordResult, warn_callback
+from .limiter import Limiter
 from .metrics import MetricsRecorder
-from .scheduler import ThreadScheduler, is_virtual, running_lab
-from .shard_map import ShardMap
+from .outcomes import Outcomes
+from .records import KinesisRecord, PendingUserRecord
+from .retrier import Retrier
+from .scheduler import ThreadScheduler, is_virtual
+from .shard_map import ShardMap, ShardMapCache
 
 __all__ = ["KinesisProducer", "ProducerClosedError"]
 
-THROTTLED = "ProvisionedThroughputExceededException"
 _EHK_PATTERN = re.compile(r"^(0|[1-9]\d{0,38})$")
 _STREAM_NAME = re.compile(r"^[a-zA-Z0-9_.-]{1,128}$")
-_MIN_BUFFER = q.KPL_REDUCER_MIN_BUFFER_MS / 1000.0
-_SHARD_FLUSH_BYTES = int(q.KPL_COLLECTOR_SHARD_FLUSH_BYTES)
 _EPSILON = 1e-3  # smallest step the send loop reschedules itself by
 
 
-class ProducerClosedError(RuntimeError):
-    """``put_record`` on a producer that has been closed."""
-
-
-# --- the records in flight -------------------------------------------------------------------------
-class _Pending:
-    """One user record inside the producer (KPL ``UserRecord``)."""
-
-    __slots__ = (
-        "data", "partition_key", "explicit_hash_key", "hash_key", "arrival", "deadline",
-        "expiration", "future", "attempts", "last_end", "shard",
-    )
-
-    def __init__(self, data: bytes, pk: str, ehk: str | None, hk: int, now: float, cfg: ProducerConfig, future: RecordFuture):
-        self.data = data
-        self.partition_key = pk
-        self.explicit_hash_key = ehk
-        self.hash_key = hk
-        self.arrival = now
-        self.deadline = now + cfg.record_max_buffered_time_ms / 1000.0
-        self.expiration = now + cfg.record_ttl_ms / 1000.0
-        self.future = future
-        self.attempts: list[Attempt] = []
-        self.last_end = now
-        self.shard: str | None = None
-
-
-class _Container:
-    """One Kinesis record: a lone user record or an aggregate (KPL ``KinesisRecord``)."""
-
-    __slots__ = ("items", "builder", "shard", "deadline", "expiration", "ready_at", "_data")
-
-    def __init__(self, shard: str | None) -> None:
-        self.items: list[_Pending] = []
-        self.builder = AggregatedRecordBuilder()
-        self.shard = shard
-        self.deadline = math.inf
-        self.expiration = math.inf
-        self.ready_at = math.inf
-        self._data: bytes | None = None
-
-    def add(self, ur: _Pending) -> None:
-        self.try_add(ur, math.inf)
-
-    def try_add(self, ur: _Pending, limit: float) -> bool:
-        if not self.builder.try_add(ur.partition_key, ur.explicit_hash_key, ur.data, limit):  # type: ignore[arg-type]
-            return False
-        self.items.append(ur)
-        if ur.deadline < self.deadline:
-            self.deadline = ur.deadline
-        if ur.expiration < self.expiration:
-            self.expiration = ur.expiration
-        self._data = None
-        return True
-
-    @property
-    def size(self) -> int:
-        return self.builder.size
-
-    @property
-    def data(self) -> bytes:
-        if self._data is None:
-            self._data = self.items[0].data if len(self.items) == 1 else self.builder.serialize()
-        return self._data
-
-    @property
-    def partition_key(self) -> str:
-        return self.items[0].partition_key if len(self.items) == 1 else "a"
-
-    @property
-    def explicit_hash_key(self) -> str:
-        # The KPL always sets it to the first user record's hash key (kinesis_record.cc).
-        return str(self.items[0].hash_key)
-
-    @property
-    def billed_size(self) -> int:
-        """Bytes the service counts against the shard and the request: data + partition key."""
-        if len(self.items) == 1:
-            ur = self.items[0]
-            return len(ur.data) + len(ur.partition_key.encode("utf-8"))
-        return self.builder.size + 1
-
-
-class _Aggregator:
-    """Per-shard reducer of user records into containers (KPL ``Aggregator`` + ``Reducer``)."""
-
-    __slots__ = ("shard", "current", "flush_at", "max_size", "max_count")
-
-    def __init__(self, shard: str, cfg: ProducerConfig) -> None:
-        self.shard = shard
-        self.current: _Container | None = None
-        self.flush_at = math.inf
-        self.max_size = cfg.aggregation_max_size
-        self.max_count = cfg.aggregation_max_count
-
-    def add(self, ur: _Pending, now: float) -> list[_Container]:
-        out = []
-        cur = self.current
-        if cur is None:
-            cur = self.current = _Container(self.shard)
-        if not cur.try_add(ur, self.max_size):
-            out.append(self.take())
-            cur = self.current = _Container(self.shard)
-            cur.try_add(ur, self.max_size)
-        if len(cur.items) >= self.max_count or cur.size >= self.max_size:
-            out.append(self.take())
-        else:
-            self.flush_at = min(self.flush_at, max(cur.deadline, now + _MIN_BUFFER))
-        return out
-
-    def take(self) -> _Container:
-        cur = self.current
-        assert cur is not None
-        self.current = None
-        self.flush_at = math.inf
-        return cur
-
-
-class _Collector:
-    """Batches containers into PutRecords requests (KPL ``Collector``)."""
-
-    def __init__(self, cfg: ProducerConfig) -> None:
-        self.max_count = min(cfg.collection_max_count, int(q.PUT_RECORDS_MAX_RECORDS))
-        self.max_size = min(cfg.collection_max_size, int(q.PUT_RECORDS_MAX_BYTES))
-        self.items: list[_Container] = []
-        self.size = 0
-        self.per_shard: dict[str, int] = {}
-        self.trigger = False
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def add(self, c: _Container, now: float) -> None:
-        c.ready_at = max(c.deadline, now + _MIN_BUFFER)
-        self.items.append(c)
-        billed = c.billed_size
-        self.size += billed
-        if c.shard is not None:
-            held = self.per_shard.get(c.shard, 0) + billed
-            self.per_shard[c.shard] = held
-            if held >= _SHARD_FLUSH_BYTES:
-                self.trigger = True
-        if len(self.items) >= self.max_count or self.size >= self.max_size:
-            self.trigger = True
-
-    def force(self, now: float) -> None:
-        for c in self.items:
-            if c.ready_at > now:
-                c.ready_at = now
-
-    def next_time(self) -> float | None:
-        if not self.items:
-            return None
-        return min(c.ready_at for c in self.items)
-
-    def due(self, now: float) -> bool:
-        return bool(self.items) and (self.trigger or self.next_time() <= now)  # type: ignore[operator]
-
-    def take(self) -> list[_Container]:
-        self.items.sort(key=lambda c: c.deadline)
-        batch: list[_Container] = []
-        size = 0
-        for c in self.items:
-            billed = c.billed_size
-            if batch and (len(batch) >= self.max_count or size + billed > self.max_size):
-                break
-            batch.append(c)
-            size += billed
-        del self.items[: len(batch)]
-        self.size -= size
-        for c in batch:
-            if c.shard is not None:
-                self.per_shard[c.shard] -= c.billed_size
-        self.trigger = len(self.items) >= self.max_count or self.size >= self.max_size or any(
-            v >= _SHARD_FLUSH_BYTES for v in self.per_shard.values()
-        )
-        return batch
-
-
-# --- the producer ----------------------------------------------------------------------------------
 class KinesisProducer:
     """Put user records into one stream the way the KPL does. See the module docstring.
 
@@ -260,8 +92,10 @@ class KinesisProducer:
 
     Arguments: ``stream_name``; ``client`` (a boto3 Kinesis client; default: the lab's, or
     ``boto3.client("kinesis")``); ``cloudwatch_client`` (default: the lab's, or one made lazily in
-    the Kinesis client's Region, only if metrics are on); ``scheduler`` (see
-    ``labsim.kpl.scheduler``); and any KPL setting in snake_case (``labsim.kpl.ProducerConfig``).
+    the Kinesis client's Region, only if metrics are on); ``scheduler``: what runs the send loop
+    and tells the time (default: the running lab's clock, taken once here; with no lab, a
+    :class:`~labsim.kpl.scheduler.ThreadScheduler` in real time); and any KPL setting in
+    snake_case (``labsim.kpl.ProducerConfig``).
     """
 
     def __init__(
@@ -277,9 +111,11 @@ class KinesisProducer:
             raise ValueError(
                 f"stream_name must be 1-128 characters of letters, digits, '_', '.' or '-', got {stream_name!r}"
             )
-        self.config = ProducerConfig.from_kwargs(**settings)
+        self.config = cfg = ProducerConfig.from_kwargs(**settings)
         self.stream_name = stream_name
-        lab = running_lab()
+        # The lab is looked up once, here: it gives the clock and the clients, and tells the
+        # producer when it has stopped (then nothing may be sent).
+        self._lab = lab = current_lab()
         if client is None:
             client = lab.client("kinesis") if lab is not None else _boto3_client("kinesis", None)
         self.client = client
@@ -297,33 +133,26 @@ class KinesisProducer:
         self._lock = threading.RLock()
         self._idle = threading.Condition(self._lock)
         self._closed = False
-        self._outstanding = 0
-        self._received = 0
+        self._accepted = 0  # user records put; outstanding = accepted - settled
+        self._received = 0  # reported as UserRecordsReceived by the send loop
         self._latest_expiration = 0.0
-        self._aggregators: dict[str, _Aggregator] = {}
-        self._limiters: dict[str, ShardLimiter] = {}
-        self._collector = _Collector(self.config)
+        self._metrics = MetricsRecorder(cfg.metrics_level, cfg.metrics_granularity, cfg.metrics_namespace)
+        self._outcomes = Outcomes()
+        self._aggregator = Aggregator(cfg)
+        self._limiter = Limiter(cfg.rate_multiplier)
+        self._collector = Collector(cfg)
+        self._retrier = Retrier(cfg, stream_name, self._metrics, self._outcomes, self._admit)
+        self._shards = ShardMapCache(client, stream_name, cfg.shard_map_refresh_s)
         self._force = False
         self._wake_at: float | None = None
         self._wake_task: Any = None
         self._wake_token = 0
         self._in_pump = False
         self._pump_thread: int | None = None
-        self._notify_queue: list[tuple[RecordFuture, UserRecordResult]] = []
-        self._settled: dict[str | None, tuple[list, list, list, list, list]] = {}
         #: Exceptions raised by done-callbacks (the producer caught them and carried on).
         self.callback_errors: list[BaseException] = []
-
-        self.shard_map: ShardMap | None = None
-        self._map_stale = False
-        self._map_failures = 0
-        self._map_retry_at = 0.0
-        #: The last error met while reading the shard map (None after a successful read).
-        self.shard_map_error: str | None = None
         self._refresh_shard_map(self.scheduler.now())
 
-        cfg = self.config
-        self._metrics = MetricsRecorder(cfg.metrics_level, cfg.metrics_granularity, cfg.metrics_namespace)
         self._metrics_task = None
         self._metrics_warned = False
         if cfg.metrics_level != "none":
@@ -353,12 +182,17 @@ class KinesisProducer:
         future = RecordFuture(self)
         with self._lock:
             now = self.scheduler.now()
-            ur = _Pending(data, partition_key, ehk, hash_key_of(partition_key, ehk), now, self.config, future)
-            self._outstanding += 1
+            ur = PendingUserRecord(data, partition_key, ehk, hash_key_of(partition_key, ehk), now, self.config, future)
+            self._accepted += 1
             if ur.expiration > self._latest_expiration:
                 self._latest_expiration = ur.expiration
-            self._received += 1  # reported as UserRecordsReceived by the send loop
-            self._admit(ur, now)
+            self._received += 1
+            if self._lab_stopped():
+                self._outcomes.fail(ur, now, now, LAB_STOPPED, lab_stopped_message(self.stream_name))
+            else:
+                self._admit(ur, now)
+        if future.done() or self._lab_stopped():
+            self._fail_all_if_lab_stopped()
         return future
 
     def put_record_sync(self, data: bytes, partition_key: str, explicit_hash_key: str | int | None = None, timeout: float | None = None) -> UserRecordResult:
@@ -376,12 +210,14 @@ class KinesisProducer:
         records' time to live). ``timeout`` (seconds; simulated in a virtual lab) bounds the wait;
         without it the wait ends at the latest when every record has succeeded or expired.
         """
+        if self._fail_all_if_lab_stopped():
+            return
         with self._lock:
-            if self._outstanding == 0:
+            if self.outstanding_records == 0:
                 return
             self._force = True
         self._schedule(self.scheduler.now())
-        self._wait_until(lambda: self._outstanding == 0, timeout)
+        self._wait_until(lambda: self.outstanding_records == 0, timeout)
 
     def close(self, timeout: float | None = None) -> None:
         """Flush, upload the last metrics and refuse further records. Safe to call twice."""
@@ -395,7 +231,7 @@ class KinesisProducer:
                 self._metrics_task.cancel()
                 self._metrics_task = None
                 self._upload_metrics()
-            if self._own_scheduler and self._outstanding == 0:
+            if self._own_scheduler and self.outstanding_records == 0:
                 self.scheduler.close()
 
     def __enter__(self) -> "KinesisProducer":
@@ -407,11 +243,21 @@ class KinesisProducer:
     @property
     def outstanding_records(self) -> int:
         """User records put but not yet settled (buffered, in flight or waiting to be retried)."""
-        return self._outstanding
+        return self._accepted - self._outcomes.settled
 
     @property
     def closed(self) -> bool:
         return self._closed
+
+    @property
+    def shard_map(self) -> ShardMap | None:
+        """The producer's current picture of the stream's open shards (``None`` until read)."""
+        return self._shards.current
+
+    @property
+    def shard_map_error(self) -> str | None:
+        """The last error met while reading the shard map (None after a successful read)."""
+        return self._shards.error
 
     def metrics(self, detail: bool = False) -> Any:
         """Current values of the KPL metrics since the producer started (see ``labsim.kpl.metrics``).
@@ -427,7 +273,7 @@ class KinesisProducer:
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
-        return f"<KinesisProducer stream={self.stream_name!r} {state} outstanding={self._outstanding}>"
+        return f"<KinesisProducer stream={self.stream_name!r} {state} outstanding={self.outstanding_records}>"
 
     # -- validation ---------------------------------------------------------------------------------
     def _check_data(self, data: Any) -> bytes:
@@ -466,33 +312,34 @@ class KinesisProducer:
             )
         return ehk
 
-    # -- buffering ----------------------------------------------------------------------------------
-    def _admit(self, ur: _Pending, now: float) -> None:
+    # -- the pipeline: aggregator -> limiter -> collector ---------------------------------------------
+    def _admit(self, ur: PendingUserRecord, now: float) -> None:
         """Route a user record (new or retried) into the pipeline. Caller holds the lock."""
-        shard = self.shard_map.shard_for(ur.hash_key) if self.shard_map is not None else None
+        smap = self._shards.current
+        shard = smap.shard_for(ur.hash_key) if smap is not None else None
         ur.shard = shard
         if shard is None or not self.config.aggregation_enabled:
-            c = _Container(shard)
-            c.add(ur)
-            self._to_limiter(c, now)
-            self._schedule_locked(now if shard is not None else c.ready_at)
+            k = KinesisRecord(shard)
+            k.add(ur)
+            self._to_limiter(k, now)
+            self._schedule_locked(now if shard is not None else k.ready_at)
             return
-        agg = self._aggregators.get(shard)
-        if agg is None:
-            agg = self._aggregators[shard] = _Aggregator(shard, self.config)
-        full = agg.add(ur, now)
-        for c in full:
-            self._to_limiter(c, now)
-        self._schedule_locked(now if full else agg.flush_at)
+        full = self._aggregator.add(ur, shard)
+        for k in full:
+            self._to_limiter(k, now)
+        self._schedule_locked(now if full else self._aggregator.deadline_of(shard))
 
-    def _to_limiter(self, c: _Container, now: float) -> None:
-        if c.shard is None:
-            self._collector.add(c, now)  # unknown shard: the limiter cannot help (as in the KPL)
-            return
-        lim = self._limiters.get(c.shard)
-        if lim is None:
-            lim = self._limiters[c.shard] = ShardLimiter(c.shard, self.config.rate_multiplier, now)
-        lim.put(c)
+    def _to_limiter(self, k: KinesisRecord, now: float) -> None:
+        if k.shard is None:
+            self._collector.add(k)  # unknown shard: the limiter cannot help (as in the KPL)
+        else:
+            self._limiter.put(k, now)
+
+    def _regroup(self, now: float) -> None:
+        """The shards changed: put buffered user records into the aggregators of their new shards."""
+        smap = self._shards.current
+        for ur in self._aggregator.regroup(smap.shard_ids if smap is not None else ()):
+            self._admit(ur, now)
 
     # -- scheduling ---------------------------------------------------------------------------------
     def _schedule(self, when: float) -> None:
@@ -518,23 +365,19 @@ class KinesisProducer:
         self._pump()
 
     def _next_event(self, now: float) -> float | None:
-        times = [a.flush_at for a in self._aggregators.values() if a.current is not None]
-        for lim in self._limiters.values():
-            t = lim.next_event(now)
-            if t is not None:
-                times.append(t)
+        times = [t for t in (self._aggregator.next_deadline(), self._limiter.next_event(now)) if t is not None]
         t = self._collector.next_time()
         if t is not None:
             times.append(t if not self._collector.trigger else now)
-        if not times:
-            return None
-        return min(times)
+        return min(times) if times else None
 
     # -- the send loop ------------------------------------------------------------------------------
     def _pump(self) -> None:
         """Do everything that is due now; then ask the scheduler to call again when needed."""
         if self._in_pump:
             return  # a nested clock advance (e.g. a retry back-off inside boto3) reached us again
+        if self._fail_all_if_lab_stopped():
+            return
         self._in_pump = True
         self._pump_thread = threading.get_ident()
         try:
@@ -543,11 +386,10 @@ class KinesisProducer:
             with self._lock:
                 force, self._force = self._force, False
                 if force:
-                    for agg in self._aggregators.values():
-                        if agg.current is not None:
-                            self._to_limiter(agg.take(), now)
+                    for k in self._aggregator.take_all():
+                        self._to_limiter(k, now)
                 self._flush_received()
-                self._metrics.put("UserRecordsPending", self._outstanding, self.stream_name)
+                self._metrics.put("UserRecordsPending", self.outstanding_records, self.stream_name)
             first = True
             while True:
                 with self._lock:
@@ -574,196 +416,101 @@ class KinesisProducer:
             self._metrics.put_repeated("UserRecordsReceived", 1, self._received, self.stream_name)
             self._received = 0
 
-    def _next_batch(self, now: float, force: bool) -> list[_Container] | None:
-        for agg in self._aggregators.values():
-            if agg.current is not None and agg.flush_at <= now:
-                self._to_limiter(agg.take(), now)
-        for lim in self._limiters.values():
-            lim.expire(now, lambda c: self._fail_container(c, now, now, "Expired", "Record has reached expiration"))
-            lim.drain(now, lambda c: self._collector.add(c, now))
+    def _next_batch(self, now: float, force: bool) -> list[KinesisRecord] | None:
+        for k in self._aggregator.take_due(now):
+            self._to_limiter(k, now)
+        self._limiter.release(now, lambda k: self._fail_all_in(k, now, EXPIRED, EXPIRED_MESSAGE), self._collector.add)
         if force:
             self._collector.force(now)
         if self._collector.due(now):
             return self._collector.take()
         return None
 
-    def _send(self, batch: list[_Container]) -> None:
-        request = [
-            {"Data": c.data, "PartitionKey": c.partition_key, "ExplicitHashKey": c.explicit_hash_key} for c in batch
-        ]
+    def _send(self, batch: list[KinesisRecord]) -> None:
         start = self.scheduler.now()
+        if self._lab_stopped():  # no network attempt: the lab's clients would reach for AWS
+            with self._lock:
+                for k in batch:
+                    self._fail_all_in(k, start, LAB_STOPPED, lab_stopped_message(self.stream_name))
+            return
+        request = [k.entry() for k in batch]
         response = None
-        code = message = None
+        code = message = ""
         try:
             response = self.client.put_records(StreamName=self.stream_name, Records=request)
         except Exception as exc:  # the whole request failed: every record in it is retried
-            code, message = _error_of(exc)
+            code, message = error_of(exc)
         end = self.scheduler.now()
-        stream = self.stream_name
-        m = self._metrics
         with self._lock:
-            users = 0
-            for c in batch:
-                m.put("UserRecordsPerKinesisRecord", len(c.items), stream, c.shard)
-                users += len(c.items)
-            m.put("RequestTime", (end - start) * 1000.0, stream)
-            m.put("KinesisRecordsPerPutRecordsRequest", len(batch), stream)
-            m.put("UserRecordsPerPutRecordsRequest", users, stream)
             if response is None:
-                m.put("ErrorsByCode", 1, stream, error_code=code)
-                m.put("AllErrors", 1, stream)
-                for c in batch:
-                    self._retry_or_fail(c.items, start, end, code or "Unknown", message or "")
+                self._retrier.request_failed(batch, start, end, code or "Unknown", message or "", self.scheduler.now())
                 return
-            results = response.get("Records", [])
-            if len(results) != len(batch):
-                msg = f"PutRecords answered {len(results)} records for {len(batch)} sent"
-                for c in batch:
-                    self._fail_container(c, start, end, "Record Count Mismatch", msg)
-                return
-        wrong: list[tuple[_Container, int, dict[str, Any]]] = []
-        with self._lock:
-            for i, (c, res) in enumerate(zip(batch, results)):
-                seq = res.get("SequenceNumber")
-                if seq:
-                    m.put("KinesisRecordsPut", 1, stream, c.shard)
-                    m.put("KinesisRecordsDataPut", c.size, stream, c.shard)
-                    m.put("AllErrors", 0, stream, c.shard)
-                    if c.shard is not None and res.get("ShardId") != c.shard and self.config.aggregation_enabled:
-                        wrong.append((c, i, res))
-                    else:
-                        self._succeed_container(c, res, start, end)
-                else:
-                    err = res.get("ErrorCode") or "Unknown"
-                    m.put("KinesisRecordsPut", 0, stream, c.shard)
-                    m.put("ErrorsByCode", 1, stream, c.shard, error_code=err)
-                    m.put("AllErrors", 1, stream, c.shard)
-                    self._retry_or_fail(c.items, start, end, err, res.get("ErrorMessage") or "")
+            wrong = self._retrier.answered(batch, response.get("Records", []), start, end, self.scheduler.now())
         if wrong:
-            self._handle_wrong_shard(wrong, start, end)
-
-    def _handle_wrong_shard(self, wrong: list[tuple[_Container, int, dict[str, Any]]], start: float, end: float) -> None:
-        """Some containers landed in a shard we did not predict: the shard map has changed."""
-        smap = self.shard_map
-        if smap is None or any(res.get("ShardId") not in smap.ranges for _, _, res in wrong):
-            # The landing shard is new to us: read the map now, so we can tell which user records
-            # really belong there (the KPL retries them all, which can duplicate records).
-            self._refresh_shard_map(self.scheduler.now())
-            smap = self.shard_map
-        else:
-            with self._lock:
-                self._map_stale = True  # re-read at the next turn of the send loop
-        with self._lock:
-            for c, _, res in wrong:
-                actual = res["ShardId"]
-                bad = []
-                seq = res["SequenceNumber"]
-                aggregated = len(c.items) > 1
-                for idx, ur in enumerate(c.items):
-                    if smap is not None and smap.contains(actual, ur.hash_key):
-                        self._finish_success(ur, actual, seq, idx if aggregated else 0, start, end)
-                    else:
-                        bad.append(ur)
-                if bad:
-                    self._retry_or_fail(
-                        bad, start, end, "Wrong Shard",
-                        f"Record did not end up in expected shard: it was predicted for {c.shard} but landed in {actual}",
-                    )
-
-    def _succeed_container(self, c: _Container, res: dict[str, Any], start: float, end: float) -> None:
-        aggregated = len(c.items) > 1
-        seq, shard = res["SequenceNumber"], res.get("ShardId")
-        for idx, ur in enumerate(c.items):
-            self._finish_success(ur, shard, seq, idx if aggregated else 0, start, end)
-
-    def _retry_or_fail(self, items: Iterable[_Pending], start: float, end: float, code: str, message: str) -> None:
-        now = self.scheduler.now()
-        half = self.config.record_max_buffered_time_ms / 2000.0
-        for ur in items:
-            if self.config.fail_if_throttled and code == THROTTLED:
-                self._finish_failure(ur, start, end, code, message)
-                continue
-            ur.attempts.append(_attempt(ur, start, end, False, code, message))
-            ur.last_end = end
-            if now >= ur.expiration:
-                self._finish_failure(ur, now, now, "Expired", "Record has reached expiration")
+            if self.shard_map is None or any(res.get("ShardId") not in self.shard_map.ranges for _, res in wrong):
+                # The landing shard is new to us: read the map now, so we can tell which user records
+                # really belong there (the KPL retries them all, which can duplicate records).
+                self._refresh_shard_map(self.scheduler.now())
             else:
-                ur.deadline = min(now + half, ur.expiration)
-                self._admit(ur, now)
+                with self._lock:
+                    self._shards.stale = True  # re-read at the next turn of the send loop
+            with self._lock:
+                self._retrier.wrong_shard(wrong, self.shard_map, start, end, self.scheduler.now())
 
-    def _fail_container(self, c: _Container, start: float, end: float, code: str, message: str) -> None:
-        for ur in c.items:
-            self._finish_failure(ur, start, end, code, message)
+    def _fail_all_in(self, k: KinesisRecord, now: float, code: str, message: str) -> None:
+        for ur in k.items:
+            self._outcomes.fail(ur, now, now, code, message)
 
     # -- settling -----------------------------------------------------------------------------------
-    def _finish_success(self, ur: _Pending, shard: str | None, seq: str, sub: int, start: float, end: float) -> None:
-        ur.attempts.append(_attempt(ur, start, end, True, shard_id=shard, sequence_number=seq))
-        result = UserRecordResult(True, seq, sub, shard, tuple(ur.attempts), ur.partition_key, ur.explicit_hash_key)
-        self._settle(ur, result, shard)
-
-    def _finish_failure(self, ur: _Pending, start: float, end: float, code: str, message: str) -> None:
-        ur.attempts.append(_attempt(ur, start, end, False, code, message))
-        result = UserRecordResult(False, None, None, None, tuple(ur.attempts), ur.partition_key, ur.explicit_hash_key)
-        self._settle(ur, result, ur.shard)
-
-    def _settle(self, ur: _Pending, result: UserRecordResult, shard: str | None) -> None:
-        # Per-record metrics are gathered here and recorded in bulk by _notify (it is much faster).
-        acc = self._settled.get(shard)
-        if acc is None:
-            acc = self._settled[shard] = ([], [], [], [], [0])
-        put_ok, data_sizes, buffering, retries, expired = acc
-        attempts = result.attempts
-        if result.successful:
-            put_ok.append(1)
-            data_sizes.append(len(ur.data))
-        else:
-            put_ok.append(0)
-            if attempts[-1].error_code == "Expired":
-                expired[0] += 1
-        last = ur.arrival
-        for a in attempts:
-            buffering.append((a.started_at - last) * 1000.0)
-            last = a.ended_at
-        retries.append(len(attempts) - 1)
-        self._outstanding -= 1
-        self._notify_queue.append((ur.future, result))
-
-    def _record_settled(self) -> None:
-        m, stream = self._metrics, self.stream_name
-        for shard, (put_ok, data_sizes, buffering, retries, expired) in self._settled.items():
-            m.put_many("UserRecordsPut", put_ok, stream, shard)
-            m.put_many("UserRecordsDataPut", data_sizes, stream, shard)
-            m.put_many("BufferingTime", buffering, stream, shard)
-            m.put_many("RetriesPerRecord", retries, stream, shard)
-            m.put_repeated("UserRecordExpired", 1, expired[0], stream, shard)
-        self._settled = {}
-
     def _notify(self) -> None:
         """Record metrics, settle futures and run their callbacks (callbacks outside the lock)."""
         with self._lock:
-            self._record_settled()
-            queue, self._notify_queue = self._notify_queue, []
-        for future, result in queue:
-            for fn in future._set(result):
-                self._run_callback(fn, future)
-        if queue and self._outstanding == 0:
+            self._outcomes.record_metrics(self._metrics, self.stream_name)
+            ready = self._outcomes.take()
+        for future, result in ready:
+            for fn in future.set_result(result):
+                self.run_callback(fn, future)
+        if ready and self.outstanding_records == 0:
             with self._lock:
                 self._idle.notify_all()
 
-    def _run_callback(self, fn: Callable[[RecordFuture], Any], future: RecordFuture) -> None:
+    def run_callback(self, fn: Callable[[RecordFuture], Any], future: RecordFuture) -> None:
+        """Run a done-callback; an exception in it is kept in ``callback_errors`` and warned about."""
         try:
             fn(future)
         except Exception as exc:  # a learner's callback must not break the producer
             self.callback_errors.append(exc)
             warn_callback(exc)
 
+    # -- a stopped lab ------------------------------------------------------------------------------
+    def _lab_stopped(self) -> bool:
+        return self._lab is not None and not self._lab.running
+
+    def _fail_all_if_lab_stopped(self) -> bool:
+        """If the producer's lab has stopped, fail every record still in the producer at once."""
+        if not self._lab_stopped():
+            return False
+        with self._lock:
+            now = self.scheduler.now()
+            message = lab_stopped_message(self.stream_name)
+            for k in self._aggregator.take_all() + self._limiter.take_all() + self._collector.take_all():
+                self._fail_all_in(k, now, LAB_STOPPED, message)
+            if self._wake_task is not None:
+                self._wake_task.cancel()
+            self._wake_task = self._wake_at = None
+        self._notify()
+        return True
+
     # -- waiting ------------------------------------------------------------------------------------
-    def _wait_for(self, future: RecordFuture, timeout: float | None) -> None:
+    def wait_for(self, future: RecordFuture, timeout: float | None) -> None:
+        """What ``future.result(timeout)`` does: move a virtual clock, or block, until it settles."""
+        if self._fail_all_if_lab_stopped():
+            return
         if self.virtual or future.done():
             self._wait_until(future.done, timeout)
         else:
             self._check_not_on_send_loop()
-            future._wait_real(timeout)
+            future.wait_settled(timeout)
 
     def _wait_until(self, predicate: Callable[[], bool], timeout: float | None) -> None:
         if predicate():
@@ -779,7 +526,9 @@ class KinesisProducer:
                 if left is not None and left <= 0:
                     return
                 self._idle.wait(0.05 if left is None else min(left, 0.05))
-                if self._wake_at is None and self._outstanding and not self._in_pump:
+                if self._fail_all_if_lab_stopped():
+                    return
+                if self._wake_at is None and self.outstanding_records and not self._in_pump:
                     self._schedule_locked(self.scheduler.now())
 
     def _check_not_on_send_loop(self) -> None:
@@ -796,11 +545,13 @@ class KinesisProducer:
         clock = self.scheduler
         start = clock.now()
         while not predicate():
+            if self._fail_all_if_lab_stopped():
+                return
             now = clock.now()
             limit = start + timeout if timeout is not None else self._latest_expiration + 1.0
             with self._lock:
                 if self._wake_at is None:
-                    if self._outstanding == 0:
+                    if self.outstanding_records == 0:
                         return
                     self._schedule_locked(now)
                 nxt = self._wake_at
@@ -813,91 +564,48 @@ class KinesisProducer:
 
     # -- shard map ----------------------------------------------------------------------------------
     def _maybe_refresh_shard_map(self, now: float) -> None:
-        smap = self.shard_map
-        if smap is None:
-            if now >= self._map_retry_at:
-                self._refresh_shard_map(now)
-        elif self._map_stale or (smap.fetched_at is not None and now - smap.fetched_at >= self.config.shard_map_refresh_s):
+        if self._shards.due(now):
             self._refresh_shard_map(now)
 
     def _refresh_shard_map(self, now: float) -> None:
-        try:
-            new = ShardMap.fetch(self.client, self.stream_name, now)
-        except Exception as exc:
-            code, message = _error_of(exc)
-            with self._lock:
-                self.shard_map_error = f"{code}: {message}"
-                self._map_failures += 1
-                self._map_retry_at = now + min(30.0, 2.0 ** (self._map_failures - 1))
-            return
-        if not len(new):
-            with self._lock:
-                self.shard_map_error = "ListShards returned no open shard"
-                self._map_failures += 1
-                self._map_retry_at = now + min(30.0, 2.0 ** (self._map_failures - 1))
-            return
+        result = self._shards.read(now)  # ListShards, outside the lock
         with self._lock:
-            old = self.shard_map
-            self.shard_map = new
-            self.shard_map_error = None
-            self._map_failures = 0
-            self._map_stale = False
-            if old is not None and old.ranges != new.ranges:
+            if self._shards.apply(result, now):
                 self._regroup(now)
-
-    def _regroup(self, now: float) -> None:
-        """The shards changed: put buffered user records into the aggregators of their new shards."""
-        pending: list[_Pending] = []
-        for agg in self._aggregators.values():
-            if agg.current is not None:
-                pending.extend(agg.take().items)
-        self._aggregators = {sid: a for sid, a in self._aggregators.items() if sid in self.shard_map.shard_ids}  # type: ignore[union-attr]
-        for ur in pending:
-            self._admit(ur, now)
 
     # -- metrics upload -----------------------------------------------------------------------------
     def _upload_metrics(self) -> None:
+        if self._lab_stopped():
+            self._metrics.upload_errors.append(f"{LAB_STOPPED}: {lab_stopped_message(self.stream_name)}")
+            return
         try:
             client = self._cloudwatch
             if client is None:
-                lab = running_lab()
-                client = lab.client("cloudwatch") if lab is not None else _boto3_client("cloudwatch", self.client)
+                lab = self._lab
+                client = _lab_cloudwatch(lab) if lab is not None else _boto3_client("cloudwatch", self.client)
                 self._cloudwatch = client
             with self._lock:
                 self._flush_received()
             when = _dt.datetime.fromtimestamp(self.scheduler.now(), tz=_dt.timezone.utc)
             self._metrics.upload(client, when)
         except Exception as exc:  # metrics must never stop the producer
-            code, message = _error_of(exc)
+            code, message = error_of(exc)
             self._metrics.upload_errors.append(f"{code}: {message}")
             if not self._metrics_warned:
                 self._metrics_warned = True
                 warnings.warn(f"labsim.kpl: metrics upload to CloudWatch failed ({code}: {message}); records are unaffected", stacklevel=2)
 
 
-def _attempt(
-    ur: _Pending, start: float, end: float, success: bool, code: str | None = None, message: str | None = None,
-    shard_id: str | None = None, sequence_number: str | None = None,
-) -> Attempt:
-    return Attempt(
-        started_at=start,
-        ended_at=end,
-        delay_ms=max(0.0, (start - ur.last_end) * 1000.0),
-        duration_ms=(end - start) * 1000.0,
-        success=success,
-        error_code=code,
-        error_message=message,
-        shard_id=shard_id,
-        sequence_number=sequence_number,
-    )
+# One CloudWatch client per lab, shared by its producers: making a boto3 client costs far more than
+# an upload, and a notebook may run dozens of producers. (boto3 clients are thread-safe.)
+_CLOUDWATCH_BY_LAB: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
 
 
-def _error_of(exc: BaseException) -> tuple[str, str]:
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict) and "Error" in response:
-        err = response["Error"]
-        return str(err.get("Code") or type(exc).__name__), str(err.get("Message") or exc)
-    return type(exc).__name__, str(exc)
+def _lab_cloudwatch(lab: Any) -> Any:
+    client = _CLOUDWATCH_BY_LAB.get(lab)
+    if client is None:
+        client = _CLOUDWATCH_BY_LAB[lab] = lab.client("cloudwatch")
+    return client
 
 
 def _boto3_client(service: str, like: Any) -> Any:

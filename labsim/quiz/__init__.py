@@ -15,10 +15,10 @@ only: none of them imports the lab, moto or anything that touches the network.
 """
 
 from .bank import Question, QuestionBankError, load_bank
-from .exam import ExamSession, exam
+from .exam import ExamSession
 from .history import history_summary, plot_history
 from .session import AnswerError, Feedback, QuizSession
-from .widget import quiz
+from .widget import exam, quiz
 
 __all__ = ["quiz", "exam", "load_bank", "history_summary", "plot_history", "QuizSession", "ExamSession",
            "Feedback", "AnswerError", "Question", "QuestionBankError"]

@@ -4,6 +4,10 @@ Every question is validated against a small schema written out in code (not a js
 document) so that each problem can be reported in the author's terms: the file, the question
 id and what is wrong ("option c: 'explanation' is missing"). All problems in the bank are
 collected and raised together, so an author fixes a file in one pass.
+
+Besides its text, a question names the lesson section that teaches it (``lesson``) and the key words
+that section must contain (``terms``; tests/test_quiz_bank.py checks them against the notebook). A
+question of a unit whose lesson is still being written may say ``lesson_pending: true``.
 """
 
 from __future__ import annotations
@@ -30,7 +34,11 @@ DATE_RE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5}
 
 REQUIRED = ("id", "topic", "domains", "type", "question", "options", "lesson")
-OPTIONAL = ("changed", "difficulty", "source")
+OPTIONAL = ("changed", "difficulty", "source", "terms", "lesson_pending")
+# Units whose lessons are still being written: their questions may link a section that does not exist
+# yet, marked `lesson_pending: true`, until the lesson lands and the link is checked like any other.
+PENDING_LESSON_TOPICS = ("kcl", "firehose", "agent")
+MAX_TERMS = 6
 OPTION_KEYS = ("text", "correct", "explanation")
 CHANGED_KEYS = ("date", "then", "now")
 TYPES = ("single", "multiple")
@@ -65,6 +73,9 @@ class Question:
     difficulty: int | None = None
     source: str | None = None
     file: str | None = None
+    # The words the linked lesson section must contain for the link to be a real one (tests check it).
+    terms: tuple[str, ...] = ()
+    lesson_pending: bool = False
 
     @property
     def letters(self) -> tuple[str, ...]:
@@ -221,10 +232,13 @@ class _Validator:
         if "difficulty" in raw and (type(difficulty) is not int or not 1 <= difficulty <= 3):
             self.fail(f"difficulty must be 1, 2 or 3, got {difficulty!r}")
         source = self.source(raw["source"]) if "source" in raw else None
+        terms = self.terms(raw["terms"]) if "terms" in raw else ()
+        pending = self.pending(raw["lesson_pending"], topic) if "lesson_pending" in raw else False
         if not self.ok:
             return None
         return Question(id=qid, topic=topic, domains=domains, type=qtype, question=text, options=options,
-                        lesson=lesson, changed=changed, difficulty=difficulty, source=source, file=self.file)
+                        lesson=lesson, changed=changed, difficulty=difficulty, source=source, file=self.file,
+                        terms=terms, lesson_pending=pending)
 
     def topic(self, topic: Any) -> str | None:
         if topic is None:
@@ -312,6 +326,26 @@ class _Validator:
             self.fail(f"lesson {lesson!r} must look like 'lessons/NN-name.ipynb#Section-anchor'")
             return None
         return lesson
+
+    def terms(self, terms: Any) -> tuple[str, ...]:
+        if (not isinstance(terms, list) or not 1 <= len(terms) <= MAX_TERMS
+                or not all(isinstance(t, str) and t.strip() for t in terms)):
+            self.fail(f"terms must be a list of 1 to {MAX_TERMS} non-empty strings (the key words its lesson "
+                      f"section must contain), got {terms!r}")
+            return ()
+        cleaned = tuple(t.strip() for t in terms)
+        if len({t.lower() for t in cleaned}) != len(cleaned):
+            self.fail(f"terms repeat a value: {terms!r}")
+        return cleaned
+
+    def pending(self, pending: Any, topic: str | None) -> bool:
+        if pending is not True:
+            self.fail(f"lesson_pending must be true (or left out), got {pending!r}")
+            return False
+        if topic is not None and topic not in PENDING_LESSON_TOPICS:
+            self.fail(f"lesson_pending is only for topics whose lesson is being written "
+                      f"({', '.join(PENDING_LESSON_TOPICS)}); link {topic!r} questions to an existing section")
+        return True
 
     def changed(self, changed: Any) -> Changed | None:
         if not isinstance(changed, dict):

@@ -135,22 +135,3 @@ def new_exam(n: int = DEFAULT_QUESTIONS, *, topics: str | Iterable[str] | None =
     pool = select(load_bank() if bank is None else bank, topics)
     weights = (history or History()).summary().weights() if weak else None
     return ExamSession(draw(pool, n, seed=seed, weights=weights), minutes=minutes, timed=timed, clock=clock)
-
-
-def exam(n: int = DEFAULT_QUESTIONS, *, topics: str | Iterable[str] | None = None, seed: int | None = None,
-         weak: bool = False, minutes: float | None = None, timed: bool = True, history_path=None,
-         plain: bool = False, start_timer: bool = True, clock: Callable[[], float] = time.monotonic,
-         bank: list[Question] | None = None):
-    """Exam practice in a notebook: ``exam(n=20)`` shows the questions, a countdown and a
-    Submit button; when time is up the answers lock and the exam is scored and reviewed.
-
-    ``minutes`` defaults to 2 per question (the real exam's pace); ``weak=True`` draws more
-    questions from the topics you have answered worst so far. Without ipywidgets (or with
-    ``plain=True``) you get a text version answered with ``.answer(qid, "b,d")`` and ``.submit()``.
-    """
-    from .widget import ExamView  # the view sits on top of this module, so import it late
-
-    history = History(history_path)
-    session = new_exam(n, topics=topics, seed=seed, weak=weak, minutes=minutes, timed=timed,
-                       history=history, bank=bank, clock=clock)
-    return ExamView(session, history, plain=plain, start_timer=start_timer)

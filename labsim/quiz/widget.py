@@ -13,10 +13,12 @@ import json
 import os
 import re
 import threading
+import time
+from typing import Callable, Iterable
 from pathlib import Path
 
 from .bank import LETTERS, Question, load_bank
-from .exam import ExamOver, ExamSession, TimeUp
+from .exam import DEFAULT_QUESTIONS, ExamOver, ExamSession, TimeUp, new_exam
 from .history import History, HistoryError
 from .picking import draw, select
 from .render import feedback_text, format_duration, question_text, score_text
@@ -529,3 +531,21 @@ class ExamView(_View):
         if self.widget is None:
             blocks.append(f"Answer with .answer({qs[0].id!r}, 'b'), then .submit() to score.")
         return "\n\n".join(blocks)
+
+
+# The notebook entry point of exam practice lives with its view (exam.py holds the session alone).
+def exam(n: int = DEFAULT_QUESTIONS, *, topics: str | Iterable[str] | None = None, seed: int | None = None,
+         weak: bool = False, minutes: float | None = None, timed: bool = True, history_path=None,
+         plain: bool = False, start_timer: bool = True, clock: Callable[[], float] = time.monotonic,
+         bank: list[Question] | None = None):
+    """Exam practice in a notebook: ``exam(n=20)`` shows the questions, a countdown and a
+    Submit button; when time is up the answers lock and the exam is scored and reviewed.
+
+    ``minutes`` defaults to 2 per question (the real exam's pace); ``weak=True`` draws more
+    questions from the topics you have answered worst so far. Without ipywidgets (or with
+    ``plain=True``) you get a text version answered with ``.answer(qid, "b,d")`` and ``.submit()``.
+    """
+    history = History(history_path)
+    session = new_exam(n, topics=topics, seed=seed, weak=weak, minutes=minutes, timed=timed,
+                       history=history, bank=bank, clock=clock)
+    return ExamView(session, history, plain=plain, start_timer=start_timer)

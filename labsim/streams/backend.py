@@ -436,22 +436,6 @@ class LabKinesisBackend(LabBackendMixin, KinesisBackend):
         outcomes, failed = self.write(stream, entries, batch=True)
         return stream, outcomes, failed
 
-    def send_log_event(self, delivery_stream_arn: str, filter_name: str, log_group_name: str, log_stream_name: str, log_events: list[dict[str, Any]]) -> None:  # type: ignore[override]
-        """CloudWatch Logs subscription delivery (moto calls this), through the same write path."""
-        import gzip
-        import io
-
-        payload = {
-            "logEvents": log_events, "logGroup": log_group_name, "logStream": log_stream_name,
-            "messageType": "DATA_MESSAGE", "owner": self.account_id, "subscriptionFilters": [filter_name],
-        }
-        buf = io.BytesIO()
-        with gzip.GzipFile(fileobj=buf, mode="w") as fh:
-            fh.write(json.dumps(payload, separators=(",", ":")).encode("utf-8"))
-        stream = self.data_stream(None, delivery_stream_arn)
-        key = hashlib.md5(buf.getvalue()).hexdigest()
-        self.write(stream, [(buf.getvalue(), key, len(key), None)], batch=False)
-
     # -- reading, resharding, retention, enhanced fan-out ----------------------------------------------
     # One method per operation; each delegates to the concept module that implements it
     # (reads, resharding, retention, efo), which this backend owns.

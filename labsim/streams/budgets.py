@@ -27,44 +27,13 @@ time moves (``lab.clock.advance``, or a ``time.sleep`` inside the lab, e.g. boto
 from __future__ import annotations
 
 from labsim import quotas
+from labsim.tokenbucket import TokenBucket
 
 
 # Lab time is epoch seconds in a float (resolution ~0.2 us near 2026), so a refill of exactly one
 # record or byte can come out a hair short; these tolerances absorb that rounding, nothing more.
 _ONE_RECORD = 1.0 - 1e-3
 _BYTE_SLACK = 0.5
-
-
-class TokenBucket:
-    """A continuously refilled bucket: ``capacity`` tokens, ``rate`` tokens per second."""
-
-    __slots__ = ("rate", "capacity", "tokens", "updated")
-
-    def __init__(self, rate: float, capacity: float, now: float) -> None:
-        if rate <= 0 or capacity <= 0:
-            raise ValueError(f"rate and capacity must be positive, got rate={rate!r} capacity={capacity!r}")
-        self.rate = float(rate)
-        self.capacity = float(capacity)
-        self.tokens = float(capacity)
-        self.updated = now
-
-    def level(self, now: float) -> float:
-        """Tokens available at ``now`` (refills first; never above capacity)."""
-        if now > self.updated:
-            self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-            self.updated = now
-        return self.tokens
-
-    def take(self, amount: float, now: float) -> None:
-        """Take ``amount`` now, even into debt (repaid at ``rate``): one big read is allowed."""
-        self.level(now)
-        self.tokens -= amount
-
-    def try_take(self, amount: float, now: float) -> bool:
-        if self.level(now) >= amount or (amount > self.capacity and self.tokens >= self.capacity):
-            self.tokens -= amount
-            return True
-        return False
 
 
 class ShardWriteBudget:
@@ -78,14 +47,15 @@ class ShardWriteBudget:
         bytes_per_second: float = quotas.SHARD_WRITE_BYTES_PER_SECOND,
         records_per_second: float = quotas.SHARD_WRITE_RECORDS_PER_SECOND,
     ) -> None:
-        self.bytes = TokenBucket(bytes_per_second, bytes_per_second, now)
-        self.records = TokenBucket(records_per_second, records_per_second, now)
+        self.bytes = TokenBucket(capacity=bytes_per_second, rate=bytes_per_second, now=now, slack=_BYTE_SLACK)
+        self.records = TokenBucket(capacity=records_per_second, rate=records_per_second, now=now, slack=1.0 - _ONE_RECORD)
         self.throttled = 0  # records refused so far (handy in lessons)
 
     def admit(self, size: int, now: float) -> bool:
         b = self.bytes
         r = self.records
-        # Inline refill of both buckets (this runs once per record).
+        # ``records.can_take(1) and bytes.can_take(size)`` then both takes, written out: this runs
+        # once per record, and the two buckets are only charged if both admit the record.
         if now > b.updated:
             t = b.tokens + (now - b.updated) * b.rate
             b.tokens = t if t < b.capacity else b.capacity

@@ -66,7 +66,7 @@ from labsim import quotas
 from . import errors as E
 from . import eventstream as es
 from . import metrics as _metrics
-from .budgets import TokenBucket
+from labsim.tokenbucket import TokenBucket
 from .iterators import start_position
 from .latency import propagation_delay
 from .model import Shard, Stream
@@ -152,7 +152,7 @@ class Subscription:
         self.last_event_at = now
         self.latency = propagation_delay("efo")
         self.heartbeat = float(quotas.EFO_HEARTBEAT_SECONDS)
-        self.budget = TokenBucket(float(quotas.EFO_READ_BYTES_PER_SECOND), float(quotas.EFO_READ_BYTES_PER_SECOND), now)
+        self.budget = TokenBucket(capacity=float(quotas.EFO_READ_BYTES_PER_SECOND), rate=float(quotas.EFO_READ_BYTES_PER_SECOND), now=now)
         self.continuation = self._continuation_at(position)
         self.superseded = False
         self.done = False

@@ -57,7 +57,7 @@ from labsim import quotas
 
 from . import errors as E
 from . import metrics as _metrics
-from .budgets import TokenBucket
+from labsim.tokenbucket import TokenBucket
 from .iterators import start_position
 from .model import Shard, Stream
 from .retention import expired, trim_shard
@@ -90,7 +90,7 @@ class ShardReadBudget:
         bytes_per_second: float = quotas.SHARD_READ_BYTES_PER_SECOND,
         calls_per_second: int = quotas.SHARD_READ_CALLS_PER_SECOND,
     ) -> None:
-        self.bytes = TokenBucket(float(bytes_per_second), float(bytes_per_second), now)
+        self.bytes = TokenBucket(capacity=float(bytes_per_second), rate=float(bytes_per_second), now=now)
         self.calls_per_second = int(calls_per_second)
         self.calls: deque[float] = deque(maxlen=self.calls_per_second)
         self.penalty_until = float("-inf")
