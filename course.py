@@ -21,6 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = Path(os.environ.get("LABSIM_VENV", ROOT / ".venv"))
 FIRST_LESSON = "lessons/00-start-here.ipynb"
+#: JupyterLab settings the course needs, written to the venv's overrides.json by `start`: every cell
+#: painted, so a quiz's Review link lands on its section's heading (with JupyterLab's default windowing,
+#: cells not yet painted have estimated heights and the heading can land below the screen).
+LAB_SETTINGS = {"@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"}}
 
 
 def fail(message: str) -> None:
@@ -94,9 +98,24 @@ def run(cmd: list[str]) -> None:
         fail(f"command failed with exit code {result.returncode}: {' '.join(cmd)}")
 
 
+def write_lab_settings() -> Path:
+    """Merge LAB_SETTINGS into the venv's JupyterLab overrides.json (a learner's own settings still win)."""
+    path = VENV / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    try:
+        current = json.loads(path.read_text())
+    except (OSError, ValueError):
+        current = {}
+    merged = {**current, **{plugin: {**current.get(plugin, {}), **values} for plugin, values in LAB_SETTINGS.items()}}
+    if merged != current:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(merged, indent=2) + "\n")
+    return path
+
+
 def start(args: list[str]) -> int:
     python = ensure_venv()
     ensure_installed(python, "")
+    write_lab_settings()
     # Serve the whole course folder (lessons, exercises) and open lesson 00 in it; passing the file
     # itself would make Jupyter serve only lessons/.
     cmd = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,15 @@ def test_a_changed_pyproject_reinstalls_what_was_there(course, capsys):
     course.ensure_installed(Path("python"), "")
     assert course.pip_calls[-1] == ".[test]"  # the test tools stay in step with the new list
     assert "pyproject.toml changed" in capsys.readouterr().out
+
+
+def test_start_gives_jupyterlab_the_course_settings_and_keeps_the_others(course, monkeypatch):
+    overrides = course.VENV / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    overrides.parent.mkdir(parents=True)
+    overrides.write_text('{"@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"}}')
+    monkeypatch.setattr(course, "ensure_venv", lambda: Path("python"))
+    monkeypatch.setattr(course.subprocess, "call", lambda cmd, cwd: 0)
+    assert course.start([]) == 0
+    written = json.loads(overrides.read_text())
+    assert written["@jupyterlab/apputils-extension:themes"] == {"theme": "JupyterLab Dark"}
+    assert written["@jupyterlab/notebook-extension:tracker"] == {"windowingMode": "none"}

@@ -82,6 +82,8 @@ def test_a_bad_key_is_explained_in_the_widget_and_the_next_good_one_drawn():
     assert "non-empty string" in explorer.summary.value and explorer.png == shown
     explorer.text.value = "x" * 257
     assert "at most 256" in explorer.summary.value
+    with pytest.raises(ValueError):  # from code, the error is raised as usual
+        explorer.show("")
     explorer.show("user-42")  # the key drawn before the mistake is drawn again, with its summary
     assert explorer.result["ShardId"] == "shardId-000000000001" and "goes to" in explorer.summary.value
     assert explorer.redraws == 2
@@ -95,3 +97,12 @@ def test_labels_are_wide_enough_for_their_text(lab):
                 continue
             width = control.style.description_width
             assert width.endswith("ch") and float(width[:-2]) >= len(control.description) + 2, (control.description, width)
+
+
+def test_a_run_that_fails_after_the_lab_stopped_says_so_in_the_widget():
+    with Lab() as lab:
+        planner = capacity_planner(lab, seconds=5, rate=1000)
+    shown = planner.png
+    planner.shard_slider.value = 2  # the lesson's last cell stopped the lab; the learner moves a slider
+    assert "This run failed" in planner.summary.value and "lab" in planner.summary.value
+    assert planner.png == shown and planner.redraws == 1

@@ -93,20 +93,28 @@ class Explorer(widgets.VBox):
         return bytes(self.image.value)
 
     def _changed(self, _change: Any) -> None:
-        if not self._quiet:
+        # A control moved in the browser: this runs in a comm handler, where an exception would be
+        # lost in the server's log, so a failure is shown where the learner looks instead.
+        if self._quiet:
+            return
+        try:
             self.update()
+        except ValueError as err:  # a learner's input (an empty key ...)
+            self._failed(html.escape(str(err)))
+        except Exception as err:  # noqa: BLE001 - e.g. the lab was stopped by a later cell
+            self._failed(f"This run failed: {html.escape(type(err).__name__)}: {html.escape(str(err))} "
+                         "(is the lab still running? Run the setup cell again.)")
+
+    def _failed(self, message: str) -> None:
+        self.summary.value = f'<b style="color:#b03a2e">{message}</b>'
+        self._values = None  # the next valid value is drawn, even if it is the one shown before
 
     def update(self) -> Any:
         """Compute and redraw for the current values (nothing to do if they were drawn already)."""
         values = self.values()
         if values == self._values:
             return self.result
-        try:
-            result = self.compute(values)
-        except ValueError as err:  # a learner's input (an empty key ...): say so where they look
-            self.summary.value = f'<b style="color:#b03a2e">{html.escape(str(err))}</b>'
-            self._values = None  # the next valid value is drawn, even if it is the one shown before
-            return None
+        result = self.compute(values)
         figure = new_figure(self.figsize)
         self.draw(figure, result, values)
         picture = to_png(figure, dpi=IMAGE_DPI)
