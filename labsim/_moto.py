@@ -13,6 +13,8 @@ Internals relied on:
 - ``moto.moto_api._internal.mock_random``: moto's random source (ids, ARNs); seeded per lab.
 - ``moto.backends.get_backend(service)``: the BackendDict of a service.
 - ``moto.iam.models.get_account_id_from(access_key)``: the account a request is served from.
+- IAM backends' ``access_keys`` and STS backends' ``assumed_roles[].access_key_id``: the keys a lab
+  issued, refused once it stops (``issued_access_keys``).
 """
 
 from __future__ import annotations
@@ -86,6 +88,18 @@ def account_for_access_key(access_key: str) -> str:
     from moto.iam.models import get_account_id_from
 
     return get_account_id_from(access_key)
+
+
+def issued_access_keys() -> set[str]:
+    """Every access key the lab's IAM and STS handed out (users' keys, assumed-role sessions)."""
+    keys: set[str] = set()
+    for account in list(get_backend("iam").values()):
+        for backend in list(account.values()):
+            keys.update(getattr(backend, "access_keys", {}) or {})
+    for account in list(get_backend("sts").values()):
+        for backend in list(account.values()):
+            keys.update(role.access_key_id for role in getattr(backend, "assumed_roles", []))
+    return keys
 
 
 def get_backend(service: str) -> Any:

@@ -169,6 +169,10 @@ class Lab:
         jitter.remove()
         self._unpatch_sleep()
         _moto.unpatch_time()
+        try:  # remember the keys this lab issued: a client using one after stop() is refused, not sent
+            router.lab_keys.update(_moto.issued_access_keys())
+        except Exception:  # noqa: BLE001 - a teardown must finish; the lab's own key is refused anyway
+            pass
         _moto.stop()
         guard.remove()
         self.clock.close()

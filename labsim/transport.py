@@ -240,7 +240,7 @@ class Router:
         self.handlers: dict[tuple[str, str], Handler] = {}
         self.guards: list[tuple[str, Guard]] = []
         self.calls = 0
-        #: Access keys that signed a request while a lab ran: after it stops they are refused at once.
+        #: The lab's own key and the keys a lab's IAM/STS issued: once it stops they are refused at once.
         self.lab_keys: set[str] = {FAKE_ACCESS_KEY}
         self._lock = threading.Lock()
         self._regions: dict[str, str] = {}
@@ -371,8 +371,6 @@ class Router:
         """(Region, access key) of a request: the Region from the host, else from the SigV4 scope."""
         m = _credential(request)
         access_key = m.group(1) if m else FAKE_ACCESS_KEY
-        if access_key not in self.lab_keys:
-            self.lab_keys.add(access_key)
         url = request.url
         region = self._regions.get(url)
         if region is None:

@@ -303,3 +303,22 @@ def test_an_unknown_fault_is_refused_with_the_list_of_known_ones(lab):
         lab.faults.inject("PutRecords", "Gremlins")
     with pytest.raises(ValueError, match="rate"):
         lab.faults.inject("PutRecords", "InternalFailure", rate=2)
+
+
+def test_keys_the_lab_issued_are_refused_after_it_stops_other_keys_are_not(no_network):
+    with Lab() as lab:
+        iam = lab.client("iam")
+        iam.create_user(UserName="ana")
+        key = iam.create_access_key(UserName="ana")["AccessKey"]
+        ana = boto3.client("kinesis", region_name="us-east-1", aws_access_key_id=key["AccessKeyId"],
+                           aws_secret_access_key=key["SecretAccessKey"])
+    with pytest.raises(LabStoppedError):
+        ana.list_streams()
+    # A key the lab never issued is none of labsim's business outside a lab (stock moto may serve it).
+    import moto
+
+    with moto.mock_aws():
+        other = boto3.client("kinesis", region_name="us-east-1", aws_access_key_id="AKIAOTHERTOOL0000000",
+                             aws_secret_access_key="x")
+        assert other.list_streams()["StreamNames"] == []
+    assert no_network == []
