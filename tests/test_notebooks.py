@@ -175,3 +175,17 @@ def test_lesson_follows_the_chapter_structure(path: Path):
     code = [c.source for c in nb.cells if c.cell_type == "code"]
     setup_cells = [s for s in code if "from labsim import" in s and "Lab" in s]
     assert len(setup_cells) == 1, f"{path.name} should have exactly one setup cell importing the Lab"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=_ids(LESSONS))
+def test_python_shown_in_the_prose_is_python(path: Path):
+    # The published site highlights ```python blocks and treats a lexing failure as an error.
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for block in re.findall(r"```python\n(.*?)```", cell.source, re.S):
+            try:
+                compile(block, f"{path.name} (markdown)", "exec")
+            except SyntaxError as err:
+                raise AssertionError(f"{path.name}: a ```python block in the prose does not parse: {err}") from None
