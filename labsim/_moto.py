@@ -20,11 +20,14 @@ Internals relied on:
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import sys
 from typing import Any, Callable
 
 import moto
 import moto.core.models as _core_models
+from moto.core.exceptions import JsonRESTError
+from werkzeug.exceptions import HTTPException
 import moto.core.utils as _core_utils
 from moto.moto_api._internal import mock_random
 
@@ -142,6 +145,30 @@ def _replace_everywhere(old: Any, new: Any) -> None:
         for attr, value in list(namespace.items()):
             if value is old:
                 setattr(module, attr, new)
+
+
+# --- errors ---------------------------------------------------------------------------------------
+class LabJsonError(JsonRESTError):
+    """A JSON-protocol service error that moto's response classes and labsim's pipeline both render.
+
+    ``error_type`` (the AWS code), ``message``, ``code`` (HTTP status). Physics subclass it per service
+    (``labsim.streams.errors.KinesisError``, ``labsim.firehose.errors.FirehoseError``).
+    """
+
+    error_type_default = "InternalFailure"
+    code = 400
+
+    def __init__(self, message: str, error_type: str | None = None) -> None:
+        # JsonRESTError.__init__ also renders an XML body that is never used; skip it (throttling
+        # errors are raised on the hot path).
+        HTTPException.__init__(self)
+        self.error_type = error_type or self.error_type_default
+        self.message = message
+        self.description = json.dumps({"__type": self.error_type, "message": message})
+        self.content_type = "application/json"
+
+    def __str__(self) -> str:
+        return f"{self.error_type}: {self.message}"
 
 
 # --- backend subclasses ----------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Firehose's errors: the service's codes, HTTP statuses and messages (FH-API error shapes).
 
-Every error is a ``FirehoseError`` (moto's ``JsonRESTError``), so moto's FirehoseResponse renders it
+Every error is a ``FirehoseError`` (moto's ``JsonRESTError`` through ``labsim._moto.LabJsonError``), so moto's FirehoseResponse renders it
 as the service does: a JSON body ``{"__type": code, "message": ...}`` that botocore turns into a
 ``ClientError`` whose ``e.response["Error"]["Code"]`` is the code below.
 
@@ -16,28 +16,11 @@ as the service does: a JSON body ``{"__type": code, "message": ...}`` that botoc
 
 from __future__ import annotations
 
-import json
-
-from moto.core.exceptions import JsonRESTError
-from werkzeug.exceptions import HTTPException
+from labsim._moto import LabJsonError
 
 
-class FirehoseError(JsonRESTError):
+class FirehoseError(LabJsonError):
     """Base class: ``error_type`` (the AWS code), ``message``, ``code`` (HTTP status)."""
-
-    error_type_default = "InternalFailure"
-    code = 400
-
-    def __init__(self, message: str) -> None:
-        # JsonRESTError.__init__ also renders an XML body that is never used here.
-        HTTPException.__init__(self)
-        self.error_type = self.error_type_default
-        self.message = message
-        self.description = json.dumps({"__type": self.error_type, "message": message})
-        self.content_type = "application/json"
-
-    def __str__(self) -> str:
-        return f"{self.error_type}: {self.message}"
 
 
 class ValidationError(FirehoseError):

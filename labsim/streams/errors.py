@@ -2,7 +2,7 @@
 
 Every error is a ``KinesisError`` with ``error_type`` (the code botocore puts in
 ``e.response["Error"]["Code"]``), ``message`` and ``code`` (the HTTP status). They subclass moto's
-``JsonRESTError`` so that an operation served by moto's KinesisResponse renders them exactly as
+``JsonRESTError`` (through ``labsim._moto.LabJsonError``) so that an operation served by moto's KinesisResponse renders them exactly as
 the fast path (``labsim.streams.wire``) does: a JSON body ``{"__type": ..., "message": ...}``.
 
 Which code for what (kinesis-facts 1.8; botocore model ``kinesis/2013-12-02``):
@@ -20,10 +20,7 @@ Which code for what (kinesis-facts 1.8; botocore model ``kinesis/2013-12-02``):
 
 from __future__ import annotations
 
-import json
-
-from moto.core.exceptions import JsonRESTError
-from werkzeug.exceptions import HTTPException
+from labsim._moto import LabJsonError
 
 from labsim import errors as _errors
 from labsim.errors import SERIALIZATION_MESSAGE, enum, length_at_least, length_at_most, not_null, pattern, value_at_least, value_at_most
@@ -31,23 +28,8 @@ from labsim.errors import SERIALIZATION_MESSAGE, enum, length_at_least, length_a
 __all__ = ["enum", "length_at_least", "length_at_most", "not_null", "pattern", "value_at_least", "value_at_most"]
 
 
-class KinesisError(JsonRESTError):
+class KinesisError(LabJsonError):
     """Base class: ``error_type`` (AWS error code), ``message``, ``code`` (HTTP status, 400)."""
-
-    error_type_default = "InternalFailure"
-    code = 400
-
-    def __init__(self, message: str, error_type: str | None = None) -> None:
-        # JsonRESTError.__init__ also renders an XML body we never use; skip it (throttling
-        # errors are raised on the hot path).
-        HTTPException.__init__(self)
-        self.error_type = error_type or self.error_type_default
-        self.message = message
-        self.description = json.dumps({"__type": self.error_type, "message": message})
-        self.content_type = "application/json"
-
-    def __str__(self) -> str:
-        return f"{self.error_type}: {self.message}"
 
 
 class ValidationError(KinesisError):
