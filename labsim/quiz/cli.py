@@ -15,10 +15,12 @@ import os
 import random
 import sys
 import time
+from datetime import datetime, timezone
 from typing import Callable, TextIO
 
 from .bank import Question, QuestionBankError, load_bank
 from .exam import DEFAULT_QUESTIONS, SECONDS_PER_QUESTION, ExamSession, TimeUp, new_exam
+from .review import due_questions, schedule_text
 from .history import ENV_VAR, History, HistoryError
 from .render import format_duration, question_text
 from .session import AnswerError
@@ -81,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     timing.add_argument("--untimed", action="store_true", help="no time limit")
     p.add_argument("--seed", type=int, metavar="S", help="draw the same questions again (the seed is printed)")
     p.add_argument("--weak", action="store_true", help="draw more questions from your weakest topics")
+    p.add_argument("--review", action="store_true",
+                   help="spaced review: only the questions you missed that are due today (Leitner boxes), untimed")
     p.add_argument("--history", action="store_true", help="print your per-topic history and exit")
     p.add_argument("--history-file", metavar="PATH", help="use this history file instead of the default")
     p.add_argument("--list-topics", action="store_true", help="list the topics and their question counts and exit")
@@ -89,11 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None, *, stdin: TextIO | None = None, stdout: TextIO | None = None,
          stderr: TextIO | None = None, clock: Callable[[], float] = time.monotonic,
-         bank: list[Question] | None = None) -> int:
-    """Run the command; returns the exit status. The streams and clock can be injected for tests."""
+         bank: list[Question] | None = None, today: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> int:
+    """Run the command; returns the exit status. The streams and clocks can be injected for tests."""
     stdout = stdout or sys.stdout
     try:
-        return _main(argv, stdin or sys.stdin, stdout, stderr or sys.stderr, clock, bank)
+        return _main(argv, stdin or sys.stdin, stdout, stderr or sys.stderr, clock, bank, today)
     except BrokenPipeError:
         # The reader went away (`labsim-exam --list-topics | head`): stop quietly, as Unix tools do.
         if stdout is sys.stdout:
@@ -103,7 +107,7 @@ def main(argv: list[str] | None = None, *, stdin: TextIO | None = None, stdout: 
 
 
 def _main(argv, stdin: TextIO, stdout: TextIO, stderr: TextIO, clock: Callable[[], float],
-          bank: list[Question] | None) -> int:
+          bank: list[Question] | None, today: Callable[[], datetime]) -> int:
     parser = build_parser()
     try:
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
@@ -135,19 +139,30 @@ def _main(argv, stdin: TextIO, stdout: TextIO, stderr: TextIO, clock: Callable[[
         say(history.summary().table())
         return EXIT_OK
 
-    # Always use a seed and show it, so any exam can be taken again with --seed.
-    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1_000_000)
-    try:
-        session = new_exam(args.questions, topics=args.topics, seed=seed, weak=args.weak, minutes=args.minutes,
-                           timed=not args.untimed, history=history, bank=bank, clock=clock)
-    except ValueError as exc:
-        return error(str(exc), EXIT_USAGE)
-
-    n = len(session.questions)
-    if n < args.questions:
-        say(f"Only {n} questions match; the exam has {n}.")
-    limit = format_duration(session.time_limit) if session.time_limit else "no time limit"
-    say(f"Exam practice: {n} questions, {limit}. Seed {seed} (use --seed {seed} to repeat this exam).")
+    if args.review:
+        schedule = schedule_text(history, today())
+        questions = due_questions(bank, history, today())
+        if not questions:
+            say(schedule)
+            return EXIT_OK
+        session, mode = ExamSession(questions, timed=False, clock=clock), "review"
+        say(schedule.splitlines()[0])
+        say(f"Spaced review: {len(questions)} question(s) you missed before, untimed. A right answer sends a "
+            "question to a later box; a wrong one brings it back tomorrow.")
+    else:
+        # Always use a seed and show it, so any exam can be taken again with --seed.
+        seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1_000_000)
+        try:
+            session = new_exam(args.questions, topics=args.topics, seed=seed, weak=args.weak, minutes=args.minutes,
+                               timed=not args.untimed, history=history, bank=bank, clock=clock)
+        except ValueError as exc:
+            return error(str(exc), EXIT_USAGE)
+        mode = "exam"
+        n = len(session.questions)
+        if n < args.questions:
+            say(f"Only {n} questions match; the exam has {n}.")
+        limit = format_duration(session.time_limit) if session.time_limit else "no time limit"
+        say(f"Exam practice: {n} questions, {limit}. Seed {seed} (use --seed {seed} to repeat this exam).")
     say("Answer with a letter (a) or letters (b,d). Commands: skip, quit, help.")
 
     status = _ask_all(session, stdin, say, stdout)
@@ -156,7 +171,7 @@ def _main(argv, stdin: TextIO, stdout: TextIO, stderr: TextIO, clock: Callable[[
     say(result.text())
     say()
     try:
-        recorded = session.record(history)
+        recorded = session.record(history, mode=mode, when=today())
     except (OSError, HistoryError) as exc:
         print(f"{PROG}: warning: the result could not be saved to {history.path}: {exc}", file=stderr, flush=True)
     else:

@@ -358,22 +358,54 @@ def quiz(topic: str | list[str] | None = None, n: int | None = None, seed: int |
     """
     pool = select(load_bank() if bank is None else bank, topic, ids)
     questions = pool if n is None and seed is None else draw(pool, n, seed=seed)
-    notice, on_answer = None, None
-    if record:
-        try:
-            history = History(history_path)
-        except HistoryError as exc:
-            notice = f"Your answers are not being recorded: {exc}"
-        else:
-            def on_answer(fb: Feedback, history=history):
-                history.record([fb], mode="quiz")
-                try:
-                    history.save()
-                except OSError:
-                    pass  # a read-only home must not break the quiz itself
+    history, notice, on_answer = _recorder(history_path, "quiz") if record else (None, None, None)
     if title is None and topic is not None:
         title = f"Self-check: {topic if isinstance(topic, str) else ', '.join(topic)}"
     return QuizView(QuizSession(questions, on_answer=on_answer), title=title, plain=plain, notice=notice)
+
+
+def _recorder(history_path, mode: str):
+    """(history, notice, on_answer): first tries are saved to the history as they are checked."""
+    try:
+        history = History(history_path)
+    except HistoryError as exc:
+        return None, f"Your answers are not being recorded: {exc}", None
+
+    def on_answer(fb: Feedback) -> None:
+        history.record([fb], mode=mode)
+        try:
+            history.save()
+        except OSError:
+            pass  # a read-only home must not break the quiz itself
+    return history, None, on_answer
+
+
+def review(*, now=None, history_path=None, plain: bool = False, bank: list[Question] | None = None) -> "QuizView | Note":
+    """Spaced review in a notebook cell: the questions you missed that are due now (Leitner boxes,
+    ``labsim.quiz.review``). Answers go to your history and move each card up a box or back to box 1."""
+    from .review import due_questions, schedule_text
+
+    history, notice, on_answer = _recorder(history_path, "review")
+    if history is None:
+        return Note(notice)
+    questions = due_questions(load_bank() if bank is None else bank, history, now)
+    if not questions:
+        return Note(schedule_text(history, now))
+    return QuizView(QuizSession(questions, on_answer=on_answer), title=f"Spaced review: {len(questions)} due",
+                    plain=plain, notice=schedule_text(history, now).splitlines()[0])
+
+
+class Note:
+    """A few lines of text for a notebook cell (shown as text, not as a quoted string)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{html.escape(self.text)}</pre>"
 
 
 # --- exam practice ------------------------------------------------------------------------------
