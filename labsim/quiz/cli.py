@@ -20,6 +20,7 @@ from typing import Callable, TextIO
 
 from .bank import Question, QuestionBankError, load_bank
 from .exam import DEFAULT_QUESTIONS, SECONDS_PER_QUESTION, ExamSession, TimeUp, new_exam
+from .experiments import load_experiments
 from .review import due_questions, schedule_text
 from .history import ENV_VAR, History, HistoryError
 from .render import format_duration, question_text
@@ -85,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weak", action="store_true", help="draw more questions from your weakest topics")
     p.add_argument("--review", action="store_true",
                    help="spaced review: only the questions you missed that are due today (Leitner boxes), untimed")
+    p.add_argument("--try", dest="experiment", metavar="NAME",
+                   help="run the lab experiment a review offered (NAME as it printed), show its code and output, exit")
     p.add_argument("--history", action="store_true", help="print your per-topic history and exit")
     p.add_argument("--history-file", metavar="PATH", help="use this history file instead of the default")
     p.add_argument("--list-topics", action="store_true", help="list the topics and their question counts and exit")
@@ -122,6 +125,15 @@ def _main(argv, stdin: TextIO, stdout: TextIO, stderr: TextIO, clock: Callable[[
         print(f"{PROG}: error: {text}", file=stderr, flush=True)
         return code
 
+    if args.experiment is not None:
+        experiments = load_experiments()
+        if args.experiment not in experiments:
+            return error(f"no experiment {args.experiment!r}; there are: {', '.join(experiments)}", EXIT_USAGE)
+        experiment = experiments[args.experiment]
+        say(f"# {experiment.title}\n{experiment.code}\n# output:")
+        with contextlib.redirect_stdout(stdout):
+            experiment.run()
+        return EXIT_OK
     try:
         bank = load_bank() if bank is None else bank
     except QuestionBankError as exc:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .bank import LETTERS, Question, load_bank
 from .exam import DEFAULT_QUESTIONS, ExamOver, ExamSession, TimeUp, new_exam
+from .experiments import experiment_for
 from .history import History, HistoryError
 from .picking import draw, select
 from .render import feedback_text, format_duration, question_text, score_text
@@ -168,6 +169,11 @@ def feedback_html(fb: Feedback) -> str:
                      f"<b>Then / now</b> (changed {html.escape(c.date)}): then {md_inline(c.then)}; "
                      f"now {md_inline(c.now)}.</p>")
     parts.append(f"<p>Review: {review_link(q.lesson)}</p>")
+    experiment = experiment_for(q.id)
+    if experiment is not None:
+        parts.append(f"<details><summary>See it in the lab: {html.escape(experiment.title)}</summary>"
+                     "<p>Paste this into a new cell and run it (it starts a lab of its own):</p>"
+                     f"<pre>{html.escape(experiment.code)}</pre></details>")
     return '<div class="labsim-feedback">' + "".join(parts) + "</div>"
 
 
