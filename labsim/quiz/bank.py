@@ -41,7 +41,7 @@ PENDING_LESSON_TOPICS = ("kcl", "firehose", "agent-sources")
 MAX_TERMS = 6
 # A scenario question: a paragraph of context, then the exam's kind of ask.
 SCENARIO_MIN_CHARS = 250
-SCENARIO_ASK_RE = re.compile(r"\b(MOST|LEAST|LOWEST|FASTEST)\b|meets? (these|the) requirements")
+SCENARIO_ASK_RE = re.compile(r"\b(MOST|LEAST|LOWEST|FEWEST|BEST)\b|meets? (these|this|the) requirements?")
 OPTION_KEYS = ("text", "correct", "explanation")
 CHANGED_KEYS = ("date", "then", "now")
 TYPES = ("single", "multiple")
