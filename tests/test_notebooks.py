@@ -1,4 +1,4 @@
-"""Every notebook in lessons/ and solutions/ runs top to bottom in a fresh kernel.
+"""Every lesson runs top to bottom in a fresh kernel (each solution does in its exercise's round trip).
 
 Also checks the conventions of DESIGN.md that a reviewer would otherwise have to eyeball:
 no committed outputs or widget state, and the chapter structure of a lesson.
@@ -118,11 +118,20 @@ def _mask(text: str) -> str:
     return _ADDRESS.sub("0x?", text)
 
 
+def test_every_solution_runs_top_to_bottom_in_its_round_trip():
+    # A solution notebook runs in the suite once: in its exercise's round trip (labsim.grading.assert_round_trip),
+    # which fails if any of its cells raises, graded or not. So each needs a round-trip test.
+    round_trips = [p.read_text() for p in (ROOT / "tests").glob("test_*.py") if "assert_round_trip(" in p.read_text()]
+    missing = [str(p.relative_to(ROOT)) for p in SOLUTIONS
+               if not any(f'"{p.name}"' in text and f'"{p.parent.name}"' in text or f'"{p.parent.name}/{p.name}"' in text
+                          for text in round_trips)]
+    assert not missing, f"solutions without a round-trip test (tests/test_exercise_*.py): {missing}"
+
+
 @pytest.mark.notebook
-@pytest.mark.parametrize("path", _grouped(LESSONS + SOLUTIONS))
+@pytest.mark.parametrize("path", _grouped(LESSONS))
 def test_notebook_runs_top_to_bottom(path: Path, tmp_path: Path, record_property):
-    lesson = path in LESSONS
-    nb, elapsed = _execute(path, tmp_path, GLOBAL_RANDOM_STATES[0] if lesson else None)
+    nb, elapsed = _execute(path, tmp_path, GLOBAL_RANDOM_STATES[0])
     # Reported, never asserted (timings depend on the machine): conftest prints every notebook's
     # time in the terminal summary, also under pytest-xdist.
     record_property("execution_seconds", round(elapsed, 1))
@@ -134,9 +143,8 @@ def test_notebook_runs_top_to_bottom(path: Path, tmp_path: Path, record_property
         if output.get("output_type") == "error"
     ]
     assert not errors, f"{path.name} raised: {errors[0].get('ename')}: {errors[0].get('evalue')}"
-    if lesson:
-        _FIRST_RUN[path] = _visible_outputs(nb)
-        site.keep_executed(path, nb)  # the site's build (tests/test_site.py) shows this run
+    _FIRST_RUN[path] = _visible_outputs(nb)
+    site.keep_executed(path, nb)  # the site's build (tests/test_site.py) shows this run
 
 
 @pytest.mark.notebook
