@@ -192,12 +192,15 @@ def matches(source: dict[str, Any], query: dict[str, Any]) -> bool:
 class SearchCluster:
     """The indices of one OpenSearch domain or Serverless collection, in the lab."""
 
-    __slots__ = ("name", "engine", "indexes", "requests")
+    __slots__ = ("name", "engine", "indexes", "requests", "lose_responses_until")
 
     def __init__(self, name: str, engine: str) -> None:
         self.name = name
         self.engine = engine
         self.indexes: dict[str, Index] = {}
+        #: Until this lab time, bulk requests are indexed but their responses never reach Firehose (a
+        #: timeout): Firehose retries the whole request, which is where document IDs matter.
+        self.lose_responses_until = 0.0
         #: (lab time, documents in the bulk request) of every bulk request Firehose sent.
         self.requests: list[tuple[float, int]] = []
 
