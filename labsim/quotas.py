@@ -319,7 +319,7 @@ FIREHOSE_OPENSEARCH_RETRY_SECONDS_MAX = Quota(7200, "s OpenSearch retry duration
 FIREHOSE_SPLUNK_BUFFER_SIZE_MIB_MAX = Quota(5, "MiB (Splunk, 1-5)", "FH-API SplunkBufferingHints; FH-DG23 limits.md (2023: fixed 5 MB)")
 FIREHOSE_SPLUNK_BUFFER_SIZE_MIB_DEFAULT = Quota(5, "MiB (Splunk)", "FH-API SplunkBufferingHints")
 FIREHOSE_SPLUNK_BUFFER_INTERVAL_MAX = Quota(60, "s (Splunk, 0-60)", "FH-API SplunkBufferingHints; FH-DG23 limits.md (2023: fixed 60 s)")
-FIREHOSE_SPLUNK_BUFFER_INTERVAL_MIN = Quota(0, "s (Splunk): configurable today; 2023 docs: fixed 5 MB / 60 s, not configurable", "FH-API SplunkBufferingHints; FH-DG23 limits.md", then=60, changed="after 2023")
+FIREHOSE_SPLUNK_BUFFER_INTERVAL_MIN = Quota(0, "s (Splunk): configurable today; 2023 docs: fixed 5 MB / 60 s, not configurable", "FH-API SplunkBufferingHints; FH-DG23 limits.md; BC-HIST", then=60, changed="2023-12")
 FIREHOSE_SPLUNK_BUFFER_INTERVAL_DEFAULT = Quota(60, "s (Splunk)", "FH-API SplunkBufferingHints")
 FIREHOSE_SPLUNK_ACK_TIMEOUT_MIN = Quota(180, "s HECAcknowledgmentTimeoutInSeconds at least", "FH-API HECAcknowledgmentTimeoutInSeconds")
 FIREHOSE_SPLUNK_ACK_TIMEOUT_MAX = Quota(600, "s HECAcknowledgmentTimeoutInSeconds at most", "FH-API HECAcknowledgmentTimeoutInSeconds")
