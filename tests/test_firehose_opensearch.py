@@ -324,3 +324,12 @@ def test_retry_options_range_is_validated(lab):
 def test_lookup_errors_say_how_to_fix(lab):
     with pytest.raises(LookupError, match="create_domain"):
         opensearch_domain(lab, "absent")
+
+
+def test_vpc_delivery_is_refused_clearly(lab):
+    with pytest.raises(ClientError) as err:
+        lab.client("firehose").create_delivery_stream(DeliveryStreamName="vpc", AmazonopensearchserviceDestinationConfiguration={
+            "RoleARN": ROLE, "DomainARN": "arn:aws:es:us-east-1:123456789012:domain/logs", "IndexName": "w",
+            "S3Configuration": s3_config(), "VpcConfiguration": {
+                "SubnetIds": ["subnet-1"], "RoleARN": ROLE, "SecurityGroupIds": ["sg-1"]}})
+    assert code(err) == "InvalidArgumentException" and "VpcConfiguration" in err.value.response["Error"]["Message"]

@@ -196,3 +196,11 @@ def test_hec_helper_refuses_bad_input(lab):
         splunk_hec(lab, "http://plain.example.com", TOKEN)
     with pytest.raises(ValueError, match="token is required"):
         splunk_hec(lab, URL, "")
+
+
+def test_tokens_from_secrets_manager_are_refused_clearly(lab):
+    with pytest.raises(ClientError) as err:
+        lab.client("firehose").create_delivery_stream(DeliveryStreamName="v", SplunkDestinationConfiguration={
+            "HECEndpoint": URL, "HECEndpointType": "Raw", "SecretsManagerConfiguration": {"Enabled": True},
+            "S3Configuration": {"RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{BUCKET}"}})
+    assert code(err) == "InvalidArgumentException" and "give HECToken" in err.value.response["Error"]["Message"]

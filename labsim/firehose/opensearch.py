@@ -64,6 +64,9 @@ ROTATIONS = ("NoRotation", "OneHour", "OneDay", "OneWeek", "OneMonth")
 
 def parse(kind: str, c: dict[str, Any]) -> dict[str, Any]:
     """Defaults and the rules the API model cannot express, for a Create or a merged Update."""
+    if c.get("VpcConfiguration"):
+        raise InvalidArgumentError("labsim does not simulate delivery into a VPC for OpenSearch destinations: "
+                                   "leave VpcConfiguration out (the lab's domain answers in-process).")
     if kind == "AmazonOpenSearchServerless":
         if not c.get("CollectionEndpoint"):
             raise InvalidArgumentError("CollectionEndpoint is required for an OpenSearch Serverless destination: "
@@ -86,9 +89,6 @@ def parse(kind: str, c: dict[str, Any]) -> dict[str, Any]:
 
 def description(kind: str, c: dict[str, Any], s3_description: Any) -> dict[str, Any]:
     c["S3DestinationDescription"] = s3_description(c.pop("S3Configuration"))
-    vpc = c.pop("VpcConfiguration", None)
-    if vpc:
-        c["VpcConfigurationDescription"] = {**vpc, "VpcId": "vpc-0lab"}
     return {f"{kind}DestinationDescription": c}
 
 

@@ -139,12 +139,21 @@ def _clause(body: Any, what: str) -> tuple[str, Any]:
     return field, value
 
 
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
 def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, (int, float)) and not isinstance(a, bool) and isinstance(b, (int, float, str)):
-        try:
-            return float(a) == float(b)
-        except ValueError:
-            return False
+    """Equality as a numeric field sees it: "42" and 42 are the same long (OpenSearch coerces)."""
+    if (isinstance(a, (int, float)) or isinstance(b, (int, float))) and not isinstance(a, bool) and not isinstance(b, bool):
+        x, y = _number(a), _number(b)
+        if x is not None and y is not None:
+            return x == y
     return a == b
 
 
@@ -173,6 +182,8 @@ def matches(source: dict[str, Any], query: dict[str, Any]) -> bool:
         if have is None:
             return False
         tests = {"gt": lambda a, b: a > b, "gte": lambda a, b: a >= b, "lt": lambda a, b: a < b, "lte": lambda a, b: a <= b}
+        if all(_number(v) is not None and not isinstance(v, str) for v in bounds.values()) and _number(have) is not None:
+            have = _number(have)  # a coerced "42" in a long field compares as 42
         try:
             return all(tests[op](have, bound) for op, bound in bounds.items())
         except (KeyError, TypeError):
@@ -180,9 +191,11 @@ def matches(source: dict[str, Any], query: dict[str, Any]) -> bool:
     if kind == "exists":
         return _field(source, body.get("field", "")) is not None
     if kind == "bool":
-        must = body.get("must", []) + body.get("filter", [])
-        should, must_not = body.get("should", []), body.get("must_not", [])
-        must, should, must_not = ([q] if isinstance(q, dict) else q for q in (must, should, must_not))
+        def clauses(key: str) -> list[dict[str, Any]]:
+            given = body.get(key, [])
+            return [given] if isinstance(given, dict) else list(given)
+
+        must, should, must_not = clauses("must") + clauses("filter"), clauses("should"), clauses("must_not")
         return (all(matches(source, q) for q in must) and not any(matches(source, q) for q in must_not)
                 and (not should or any(matches(source, q) for q in should)))
     raise ValueError(f"query type {kind!r} is not served by the lab's index (use match_all, term, terms, match, "

@@ -61,9 +61,11 @@ def parse(c: dict[str, Any]) -> dict[str, Any]:
     """Defaults a Describe shows and the rules the model cannot express, for a Create or a merged Update."""
     if not str(c.get("HECEndpoint", "")).startswith("https://"):
         raise InvalidArgumentError(f"HECEndpoint must be an https:// URL of your Splunk HEC; got {c.get('HECEndpoint')!r}.")
-    if not c.get("HECToken") and not (c.get("SecretsManagerConfiguration") or {}).get("Enabled"):
-        raise InvalidArgumentError("HECToken is required for a Splunk destination (or SecretsManagerConfiguration "
-                                   "with Enabled=True holding it).")
+    if (c.get("SecretsManagerConfiguration") or {}).get("Enabled"):
+        raise InvalidArgumentError("labsim does not read HEC tokens from Secrets Manager yet: give HECToken and "
+                                   "leave SecretsManagerConfiguration out (or Enabled=False).")
+    if not c.get("HECToken"):
+        raise InvalidArgumentError("HECToken is required for a Splunk destination: the GUID of your HEC input.")
     c.setdefault("HECAcknowledgmentTimeoutInSeconds", quotas.FIREHOSE_SPLUNK_ACK_TIMEOUT_DEFAULT)
     c.setdefault("RetryOptions", {"DurationInSeconds": quotas.FIREHOSE_SPLUNK_RETRY_SECONDS_DEFAULT})
     c["RetryOptions"].setdefault("DurationInSeconds", quotas.FIREHOSE_SPLUNK_RETRY_SECONDS_DEFAULT)
