@@ -19,6 +19,10 @@ import pytest
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "book"))
+
+import build as site  # noqa: E402  (book/build.py: the site reuses the lessons' first runs made here)
+
 LESSONS = sorted((ROOT / "lessons").glob("*.ipynb"))
 SOLUTIONS = sorted((ROOT / "solutions").glob("*/*.ipynb"))
 EXERCISES = sorted((ROOT / "exercises").glob("*/*.ipynb"))
@@ -47,12 +51,17 @@ _FIRST_RUN: dict[Path, list[list[str]]] = {}
 
 
 def _execute(path: Path, tmp_path: Path, global_seed: int | None = None):
+    """Run a notebook in a fresh kernel. A lesson runs as the site's build runs it (book/build.py: the
+    hidden quiz cell first, plots inline), so its first run can be kept for the site."""
     nb = nbformat.read(path, as_version=4)
+    lesson = path in LESSONS
     env_home = tmp_path / "home"
     env_home.mkdir(parents=True, exist_ok=True)
     # A learner's history and settings go to a scratch folder, not the tester's home.
     os.environ["LABSIM_HOME"] = str(env_home)
-    os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline" if lesson else "Agg"
+    if lesson:
+        site.with_static_quizzes(nb)
     if global_seed is not None:  # disturb the kernel's global random state first, as earlier cells would
         nb.cells.insert(0, nbformat.v4.new_code_cell(
             f"import random as _r\n_r.seed({global_seed})\n_ = [_r.random() for _ in range({global_seed})]"))
@@ -78,7 +87,7 @@ def _visible_outputs(nb) -> list[list[str]]:
     """
     out = []
     for cell in nb.cells:
-        if cell.cell_type != "code":
+        if cell.cell_type != "code" or "remove-cell" in cell.metadata.get("tags", []):  # the site's hidden cell
             continue
         printed = ""
         seen = []
@@ -117,8 +126,6 @@ def test_notebook_runs_top_to_bottom(path: Path, tmp_path: Path, record_property
     # Reported, never asserted (timings depend on the machine): conftest prints every notebook's
     # time in the terminal summary, also under pytest-xdist.
     record_property("execution_seconds", round(elapsed, 1))
-    if lesson:
-        _FIRST_RUN[path] = _visible_outputs(nb)
     errors = [
         output
         for cell in nb.cells
@@ -127,6 +134,9 @@ def test_notebook_runs_top_to_bottom(path: Path, tmp_path: Path, record_property
         if output.get("output_type") == "error"
     ]
     assert not errors, f"{path.name} raised: {errors[0].get('ename')}: {errors[0].get('evalue')}"
+    if lesson:
+        _FIRST_RUN[path] = _visible_outputs(nb)
+        site.keep_executed(path, nb)  # the site's build (tests/test_site.py) shows this run
 
 
 @pytest.mark.notebook

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Callable, Iterable
 
 from .bank import Question, load_bank
@@ -130,14 +131,15 @@ class ExamSession(QuizSession):
                                      report)
         return self.result
 
-    def record(self, history: History) -> bool:
-        """Add the finished exam's answers and summary to ``history`` and save it. An exam
-        abandoned before any answer says nothing about the learner: it is not recorded (False)."""
+    def record(self, history: History, *, mode: str = "exam", when: datetime | None = None) -> bool:
+        """Add the finished exam's answers (and, for an exam, its summary) to ``history`` and save it.
+        An exam abandoned before any answer says nothing about the learner: it is not recorded (False)."""
         result = self.finish()
         if not self.results:
             return False
-        history.record(self.results.values(), mode="exam")
-        history.record_exam(result.summary())
+        history.record(self.results.values(), mode=mode, when=when)
+        if mode == "exam":
+            history.record_exam(result.summary())
         history.save()
         return True
 

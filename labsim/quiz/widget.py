@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .bank import LETTERS, Question, load_bank
 from .exam import DEFAULT_QUESTIONS, ExamOver, ExamSession, TimeUp, new_exam, new_mock_exam
+from .experiments import experiment_for
 from .mock import PASS_MARK, SCALED_MAX, SCALED_MIN, MockReport
 from .topics import DOMAINS
 from .history import History, HistoryError
@@ -170,6 +171,11 @@ def feedback_html(fb: Feedback) -> str:
                      f"<b>Then / now</b> (changed {html.escape(c.date)}): then {md_inline(c.then)}; "
                      f"now {md_inline(c.now)}.</p>")
     parts.append(f"<p>Review: {review_link(q.lesson)}</p>")
+    experiment = experiment_for(q.id)
+    if experiment is not None:
+        parts.append(f"<details><summary>See it in the lab: {html.escape(experiment.title)}</summary>"
+                     "<p>Paste this into a new cell and run it (it starts a lab of its own):</p>"
+                     f"<pre>{html.escape(experiment.code)}</pre></details>")
     return '<div class="labsim-feedback">' + "".join(parts) + "</div>"
 
 
@@ -360,22 +366,54 @@ def quiz(topic: str | list[str] | None = None, n: int | None = None, seed: int |
     """
     pool = select(load_bank() if bank is None else bank, topic, ids)
     questions = pool if n is None and seed is None else draw(pool, n, seed=seed)
-    notice, on_answer = None, None
-    if record:
-        try:
-            history = History(history_path)
-        except HistoryError as exc:
-            notice = f"Your answers are not being recorded: {exc}"
-        else:
-            def on_answer(fb: Feedback, history=history):
-                history.record([fb], mode="quiz")
-                try:
-                    history.save()
-                except OSError:
-                    pass  # a read-only home must not break the quiz itself
+    history, notice, on_answer = _recorder(history_path, "quiz") if record else (None, None, None)
     if title is None and topic is not None:
         title = f"Self-check: {topic if isinstance(topic, str) else ', '.join(topic)}"
     return QuizView(QuizSession(questions, on_answer=on_answer), title=title, plain=plain, notice=notice)
+
+
+def _recorder(history_path, mode: str):
+    """(history, notice, on_answer): first tries are saved to the history as they are checked."""
+    try:
+        history = History(history_path)
+    except HistoryError as exc:
+        return None, f"Your answers are not being recorded: {exc}", None
+
+    def on_answer(fb: Feedback) -> None:
+        history.record([fb], mode=mode)
+        try:
+            history.save()
+        except OSError:
+            pass  # a read-only home must not break the quiz itself
+    return history, None, on_answer
+
+
+def review(*, now=None, history_path=None, plain: bool = False, bank: list[Question] | None = None) -> "QuizView | Note":
+    """Spaced review in a notebook cell: the questions you missed that are due now (Leitner boxes,
+    ``labsim.quiz.review``). Answers go to your history and move each card up a box or back to box 1."""
+    from .review import due_questions, schedule_text
+
+    history, notice, on_answer = _recorder(history_path, "review")
+    if history is None:
+        return Note(notice)
+    questions = due_questions(load_bank() if bank is None else bank, history, now)
+    if not questions:
+        return Note(schedule_text(history, now))
+    return QuizView(QuizSession(questions, on_answer=on_answer), title=f"Spaced review: {len(questions)} due",
+                    plain=plain, notice=schedule_text(history, now).splitlines()[0])
+
+
+class Note:
+    """A few lines of text for a notebook cell (shown as text, not as a quoted string)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{html.escape(self.text)}</pre>"
 
 
 # --- exam practice ------------------------------------------------------------------------------
