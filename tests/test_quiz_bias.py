@@ -33,11 +33,16 @@ on single- and multiple-answer questions apart, and on the exam-style scenarios 
 letter would be right half the time, yet "always a,b" would win. For every answer pattern (a letter, or a set of
 k letters), answering it on every question must not beat 95 % of blind guessers (the same Poisson-binomial
 tail as for length). Length is checked on each topic, on the scenarios as a group, and on the whole bank.
+
+**Wording.** Two test-taking habits: strike the options with absolute words ("never", "always", "only"), and
+prefer the option that repeats the question's words. Applied blindly to the whole bank and to the scenarios,
+neither may beat 95 % of blind guessers.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import statistics
 from collections import Counter, defaultdict
 
@@ -213,7 +218,63 @@ def test_no_fixed_answer_pattern_beats_guessing(bank, kind):
     assert not failures, "\n".join(failures)
 
 
+# Wording a test-wise candidate strikes out ("never", "always", "only") or leans on (the option that repeats the
+# question's words). Either habit, applied blindly, must do no better than guessing.
+ABSOLUTES = re.compile(r"\b(always|never|only|all|every|any|cannot|none|nothing|instantly|forever|whatever)\b", re.I)
+STEM_STOPWORDS = frozenset("a an the of to and or is are be in on for with by it its that this which what as at from "
+                           "than then not no can do does one each".split())
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9_]+", text.lower())) - STEM_STOPWORDS
+
+
+def key_strategy(q: Question, key) -> float:
+    """Probability that picking the k options with the highest key(option), ties at random, is right."""
+    k = q.n_correct
+    keyed = sorted((-key(o), o.correct) for o in q.options)
+    cut = keyed[k - 1][0]
+    sure = [c for value, c in keyed if value < cut]
+    tied = [c for value, c in keyed if value == cut]
+    need = k - len(sure)
+    if not all(sure) or sum(tied) < need:
+        return 0.0
+    return math.comb(sum(tied), need) / math.comb(len(tied), need)
+
+
+WORDING = {
+    "no absolute words": lambda q: (lambda o: -len(ABSOLUTES.findall(o.text))),
+    "most words of the question": lambda q: (lambda o: len(_words(o.text) & _words(q.question))),
+}
+
+
+def wording_failures(questions: list[Question]) -> list[str]:
+    failures = []
+    for group, qs in groups_of(questions).items():
+        if group not in ("ALL", "SCENARIO"):
+            continue  # a topic's 10-40 questions are too few for a second family of tests without false alarms
+        ps = [chance(q) for q in qs]
+        for name, key in WORDING.items():
+            score = sum(key_strategy(q, key(q)) for q in qs)
+            if tail_probability(ps, score) < ALPHA:
+                failures.append(f"{group}: picking the option(s) with {name} scores {score:.1f}/{len(qs)}; blind "
+                                f"guessing expects {sum(ps):.1f}")
+    return failures
+
+
+def test_wording_gives_no_answer_away(bank):
+    failures = wording_failures(bank)
+    assert not failures, "\n".join(failures)
+
+
 # --- the tests themselves can fail: a biased bank is caught ----------------------------------------
+
+def test_a_bank_whose_distractors_say_never_would_be_caught(bank):
+    from dataclasses import replace
+    biased = [replace(q, options=tuple(o if o.correct else replace(o, text="Never " + o.text) for o in q.options))
+              for q in bank]
+    assert any("no absolute words" in f for f in wording_failures(biased))
+    assert key_strategy(biased[0], WORDING["no absolute words"](biased[0])) == 1
 
 def test_a_bank_with_a_favourite_answer_pair_would_be_caught(bank):
     from dataclasses import replace

@@ -6,6 +6,7 @@ In a notebook::
     quiz("kds-write")              # a topic's self-check, with a Check button per question
     quiz("kds-write", n=5, seed=1) # five of them, drawn reproducibly
     exam(n=20)                     # timed exam practice (2 minutes per question by default)
+    exam(mock=True)                # the full mock exam: 65 questions by exam domain, 130 minutes, scaled score
     history_summary()              # per-topic accuracy so far; .plot() for a chart
     review()                       # spaced review: the questions you missed that are due today
     plot_mastery()                 # mastery per topic over time

@@ -8,6 +8,11 @@ collected and raised together, so an author fixes a file in one pass.
 Besides its text, a question names the lesson section that teaches it (``lesson``) and the key words
 that section must contain (``terms``; tests/test_quiz_bank.py checks them against the notebook). A
 question of a unit whose lesson is still being written may say ``lesson_pending: true``.
+
+``domains`` lists the exam domains (topics.DOMAINS) a question touches; the first is the one it counts
+towards (``Question.domain``, what a mock exam draws by). ``scenario: true`` marks an exam-style scenario:
+a paragraph of context with figures and the exam's kind of ask ("which solution meets these requirements
+MOST cost-effectively / with the LEAST operational overhead"), checked when it is loaded.
 """
 
 from __future__ import annotations

@@ -19,7 +19,8 @@ from datetime import datetime, timezone
 from typing import Callable, TextIO
 
 from .bank import Question, QuestionBankError, load_bank
-from .exam import DEFAULT_QUESTIONS, SECONDS_PER_QUESTION, ExamSession, TimeUp, new_exam
+from .exam import (DEFAULT_QUESTIONS, EXAM_QUESTIONS, SECONDS_PER_QUESTION, ExamSession, TimeUp, new_exam,
+                   new_mock_exam)
 from .experiments import load_experiments
 from .review import due_questions, schedule_text
 from .history import ENV_VAR, History, HistoryError
@@ -73,8 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
                     "wrong answer.",
         epilog=f"While answering, type 'help' for the commands. Your history is kept in "
                f"~/.labsim/quiz-history.json (${ENV_VAR}/quiz-history.json if ${ENV_VAR} is set).")
-    p.add_argument("-n", "--questions", type=_positive_int, default=DEFAULT_QUESTIONS, metavar="N",
+    p.add_argument("-n", "--questions", type=_positive_int, metavar="N",
                    help=f"number of questions (default {DEFAULT_QUESTIONS})")
+    p.add_argument("--mock", action="store_true",
+                   help=f"a full mock exam: {EXAM_QUESTIONS} questions drawn by the exam guide's domain weights, "
+                        "130 minutes, scored 100-1000 with 720 to pass (the lab's linear approximation of AWS's "
+                        "unpublished scaling)")
     p.add_argument("--topics", type=_topic_list, metavar="A,B",
                    help="only these topics, comma-separated (see --list-topics)")
     timing = p.add_mutually_exclusive_group()
@@ -151,6 +156,13 @@ def _main(argv, stdin: TextIO, stdout: TextIO, stderr: TextIO, clock: Callable[[
         say(history.summary().table())
         return EXIT_OK
 
+    if args.mock:
+        clash = [name for name, given in (("-n/--questions", args.questions), ("--topics", args.topics),
+                                          ("--weak", args.weak), ("--minutes", args.minutes),
+                                          ("--review", args.review)) if given]
+        if clash:
+            return error(f"--mock is the whole exam ({EXAM_QUESTIONS} questions by domain, 130 minutes); "
+                         f"drop {', '.join(clash)}", EXIT_USAGE)
     if args.review:
         schedule = schedule_text(history, today())
         questions = due_questions(bank, history, today())
@@ -162,19 +174,24 @@ def _main(argv, stdin: TextIO, stdout: TextIO, stderr: TextIO, clock: Callable[[
         say(f"Spaced review: {len(questions)} question(s) you missed before, untimed. A right answer sends a "
             "question to a later box; a wrong one brings it back tomorrow.")
     else:
+        wanted = args.questions or DEFAULT_QUESTIONS
         # Always use a seed and show it, so any exam can be taken again with --seed.
         seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1_000_000)
         try:
-            session = new_exam(args.questions, topics=args.topics, seed=seed, weak=args.weak, minutes=args.minutes,
-                               timed=not args.untimed, history=history, bank=bank, clock=clock)
+            if args.mock:
+                session = new_mock_exam(seed=seed, timed=not args.untimed, bank=bank, clock=clock)
+            else:
+                session = new_exam(wanted, topics=args.topics, seed=seed, weak=args.weak, minutes=args.minutes,
+                                   timed=not args.untimed, history=history, bank=bank, clock=clock)
         except ValueError as exc:
             return error(str(exc), EXIT_USAGE)
         mode = "exam"
         n = len(session.questions)
-        if n < args.questions:
+        if not args.mock and n < wanted:
             say(f"Only {n} questions match; the exam has {n}.")
         limit = format_duration(session.time_limit) if session.time_limit else "no time limit"
-        say(f"Exam practice: {n} questions, {limit}. Seed {seed} (use --seed {seed} to repeat this exam).")
+        kind = "Mock exam" if args.mock else "Exam practice"
+        say(f"{kind}: {n} questions, {limit}. Seed {seed} (use --seed {seed} to repeat this exam).")
     say("Answer with a letter (a) or letters (b,d). Commands: skip, quit, help.")
 
     status = _ask_all(session, stdin, say, stdout)

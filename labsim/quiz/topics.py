@@ -28,6 +28,9 @@ DOMAINS: dict[str, str] = {
     "operations-support": "Domain 3: Data Operations and Support",
     "security-governance": "Domain 4: Data Security and Governance",
 }
+# Each domain's share of the scored questions in the exam guide (DEA-C01 version 1.0): a mock exam draws by it.
+DOMAIN_WEIGHTS: dict[str, float] = {"ingestion-transformation": 0.34, "data-store-management": 0.26,
+                                    "operations-support": 0.22, "security-governance": 0.18}
 
 # Prefixes of the source keys in shared/reference/kinesis-facts.md, plus COURSE for facts about
 # the course's own lab (DESIGN.md). A question's `source` must start with one of them.
