@@ -51,6 +51,13 @@ def test_every_question_counts_towards_an_exam_domain_and_each_domain_fills_two_
 SCENARIOS = 80
 
 
+def test_the_bank_holds_at_least_350_questions_covering_every_topic(bank):
+    """Issue 15: a practice set at the scale of the paid courses', every course topic in it."""
+    assert len(bank) >= 350, len(bank)
+    counts = Counter(q.topic for q in bank)
+    assert set(counts) == set(TOPICS) and min(counts.values()) >= 8, counts
+
+
 def test_the_bank_has_the_promised_exam_style_scenarios(bank):
     """Issue 15: at least 80 scenario questions in the exam's style, across the course and the exam's domains,
     both kinds (choose one, choose two)."""
