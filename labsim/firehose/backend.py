@@ -27,7 +27,7 @@ from labsim import _moto, quotas
 from labsim.clock import VirtualClock
 
 from . import errors as E
-from . import kds_reads
+from . import kds_reads, partitioning, transform
 from .config import Destination, merge, parse_destination
 from .delivery import Pipeline
 from .destinations import HttpEndpointWriter, Naming, S3Objects, S3Writer
@@ -213,6 +213,10 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
             backup_dest = parse_destination("S3", dest.config["S3Configuration"])
             backup = S3Writer(name, version, backup_dest, self.s3, self.naming, self.metrics)
             writer: Any = HttpEndpointWriter(name, dest, self.context, backup, self.naming, self.metrics)
+        elif transform.needed(dest):  # processors, dynamic partitioning, source backup (labsim.firehose.transform)
+            return transform.build(self.clock, self.context, name, stream.delivery_stream_arn, self.region_name,
+                                   (stream.source or {}).get("KinesisStreamARN"), version, dest, self.s3, self.naming,
+                                   self.metrics)
         else:
             writer = S3Writer(name, version, dest, self.s3, self.naming, self.metrics)
         return Pipeline(self.clock, name, writer, dest.size_bytes, dest.interval, self.metrics)
@@ -362,6 +366,7 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
         update = {("S3Configuration" if k == "S3Update" else "S3BackupConfiguration" if k == "S3BackupUpdate" else k): v
                   for k, v in update.items()}
         destination = parse_destination(kind, merge(current.config, update))
+        partitioning.check_update(current.config, destination.config)
         if stream.pipeline is not None:
             stream.pipeline.close()  # what is buffered goes out under the old version
         stream.destination = destination

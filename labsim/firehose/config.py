@@ -145,10 +145,16 @@ def parse_destination(kind: str, config: dict[str, Any]) -> Destination:
                 raise InvalidArgumentError("labsim does not simulate record format conversion yet (issue 12).")
         dynamic = bool((c.get("DynamicPartitioningConfiguration") or {}).get("Enabled", False))
         prefixes.check_prefixes(c.get("Prefix", ""), c.get("ErrorOutputPrefix"), c.get("CustomTimeZone") or "UTC", dynamic)
-        if dynamic:
-            raise InvalidArgumentError("labsim does not simulate dynamic partitioning yet (issue 12).")
+        if kind == "ExtendedS3":  # processors, dynamic partitioning, source backup: labsim.firehose.processing
+            from . import partitioning, processing
+
+            partitioning.check(c, set(processing.check(c).params))
+            if c["S3BackupMode"] == "Enabled" and not c.get("S3BackupConfiguration"):
+                raise InvalidArgumentError("S3BackupMode Enabled needs an S3BackupConfiguration (the backup bucket).")
     elif kind == "HttpEndpoint":
         c["BufferingHints"] = _hints(kind, c.get("BufferingHints"), False)
+        if (c.get("ProcessingConfiguration") or {}).get("Enabled"):
+            raise InvalidArgumentError("labsim runs ProcessingConfiguration for ExtendedS3 destinations only.")
         c.setdefault("RequestConfiguration", {"ContentEncoding": "NONE"})
         c["RequestConfiguration"].setdefault("ContentEncoding", "NONE")
         c.setdefault("RetryOptions", {"DurationInSeconds": quotas.FIREHOSE_HTTP_RETRY_SECONDS_DEFAULT})
