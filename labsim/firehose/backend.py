@@ -365,8 +365,9 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
             raise E.InvalidArgumentError(f"Changing the destination type from {current.kind} to {kind} is not supported.")
         update = {("S3Configuration" if k == "S3Update" else "S3BackupConfiguration" if k == "S3BackupUpdate" else k): v
                   for k, v in update.items()}
-        destination = parse_destination(kind, merge(current.config, update))
-        partitioning.check_update(current.config, destination.config)
+        merged = merge(current.config, update)
+        partitioning.check_update(current.config, merged)
+        destination = parse_destination(kind, merged)
         if stream.pipeline is not None:
             stream.pipeline.close()  # what is buffered goes out under the old version
         stream.destination = destination
