@@ -308,3 +308,12 @@ AGENT_PARTITION_KEY_RANDOM_BOUND = Quota(1_000_000, "exclusive bound of the RAND
 LOGS_SUBSCRIPTION_FILTERS_PER_GROUP = Quota(2, "subscription filters per log group", "AWS CloudWatch Logs quotas (moto enforces 2)")
 AGENT_BACKOFF_FACTOR = Rate(2.0, "x per successive failure, retry back-off growth", "AGENT: tailing/AsyncPublisherThrottler.java")
 AGENT_BACKOFF_JITTER = Rate(0.30, "fraction, +/- random spread of each back-off", "AGENT: tailing/AsyncPublisherThrottler.java")
+# Firehose record format conversion and the Redshift destination (issue 12, branch columnar; kinesis-facts 7.4, 7.6).
+FIREHOSE_PARQUET_BLOCK_BYTES_MIN = Quota(64 * MiB, "bytes, smallest ParquetSerDe.BlockSizeBytes", "FH-API ParquetSerDe")
+FIREHOSE_PARQUET_BLOCK_BYTES_DEFAULT = Quota(256 * MiB, "bytes, default ParquetSerDe.BlockSizeBytes", "FH-API ParquetSerDe")
+FIREHOSE_PARQUET_PAGE_BYTES_MIN = Quota(64 * KiB, "bytes, smallest ParquetSerDe.PageSizeBytes", "FH-API ParquetSerDe")
+FIREHOSE_PARQUET_PAGE_BYTES_DEFAULT = Quota(1 * MiB, "bytes, default ParquetSerDe.PageSizeBytes", "FH-API ParquetSerDe")
+FIREHOSE_ORC_STRIPE_BYTES_DEFAULT = Quota(64 * MiB, "bytes, default OrcSerDe.StripeSizeBytes", "FH-API OrcSerDe")
+FIREHOSE_ORC_ROW_INDEX_STRIDE_DEFAULT = Quota(10_000, "rows, default OrcSerDe.RowIndexStride", "FH-API OrcSerDe")
+FIREHOSE_REDSHIFT_RETRY_SECONDS_DEFAULT = Quota(3600, "s, default RedshiftRetryOptions.DurationInSeconds", "FH-API RedshiftRetryOptions")
+FIREHOSE_REDSHIFT_RETRY_SECONDS_MAX = Quota(7200, "s, largest Redshift retry duration (0-7,200)", "FH-API RedshiftRetryDurationInSeconds")

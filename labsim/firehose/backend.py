@@ -27,11 +27,12 @@ from labsim import _moto, quotas
 from labsim.clock import VirtualClock
 
 from . import errors as E
-from . import kds_reads
+from . import conversion, kds_reads
 from .config import Destination, merge, parse_destination
 from .delivery import Pipeline
 from .destinations import HttpEndpointWriter, Naming, S3Objects, S3Writer
 from .metrics import FirehoseMetrics
+from .redshift import redshift_writer
 from .source import SourcePoller
 from .throughput import PutBudget
 
@@ -213,8 +214,12 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
             backup_dest = parse_destination("S3", dest.config["S3Configuration"])
             backup = S3Writer(name, version, backup_dest, self.s3, self.naming, self.metrics)
             writer: Any = HttpEndpointWriter(name, dest, self.context, backup, self.naming, self.metrics)
+        elif dest.kind == "Redshift":
+            writer = redshift_writer(self, name, version, dest)
         else:
             writer = S3Writer(name, version, dest, self.s3, self.naming, self.metrics)
+            if dest.kind == "ExtendedS3" and conversion.enabled(dest.config):
+                writer = conversion.ColumnarWriter(writer, self.context, self.account_id, self.region_name)
         return Pipeline(self.clock, name, writer, dest.size_bytes, dest.interval, self.metrics)
 
     def delete_delivery_stream(self, delivery_stream_name: str) -> None:  # type: ignore[override]

@@ -28,7 +28,7 @@ from typing import Any
 
 from labsim import quotas
 
-from . import prefixes
+from . import conversion, prefixes, redshift
 from .errors import InvalidArgumentError
 
 #: kind -> (size min, size max, size default, interval min, interval max, interval default)
@@ -45,7 +45,7 @@ BUFFER_RANGES = {
     "Snowflake": (1, 128, 128, 0, 900, 0),
 }
 #: Destinations whose delivery labsim simulates today; the others are issue 12's.
-DELIVERED = ("S3", "ExtendedS3", "HttpEndpoint")
+DELIVERED = ("S3", "ExtendedS3", "HttpEndpoint", "Redshift")
 
 
 class Destination:
@@ -57,7 +57,7 @@ class Destination:
     def __init__(self, kind: str, config: dict[str, Any]) -> None:
         self.kind = kind
         self.config = config
-        hints = config["BufferingHints"]
+        hints = config.get("BufferingHints") or config["S3Configuration"]["BufferingHints"]  # Redshift: staging's
         self.size_bytes = hints["SizeInMBs"] * quotas.MiB
         self.interval = hints["IntervalInSeconds"]
         s3 = config if kind in ("S3", "ExtendedS3") else config.get("S3Configuration", {})
@@ -72,6 +72,8 @@ class Destination:
     def extension(self) -> str:
         if self.file_extension is not None:
             return self.file_extension
+        if self.kind == "ExtendedS3" and conversion.enabled(self.config):
+            return conversion.extension(self.config)
         return prefixes.EXTENSIONS.get(self.compression, "")
 
     def description(self, destination_id: str) -> dict[str, Any]:
@@ -91,6 +93,8 @@ class Destination:
             endpoint.pop("AccessKey", None)  # a secret: never echoed back
             c["S3DestinationDescription"] = _s3_description(c.pop("S3Configuration"))
             out["HttpEndpointDestinationDescription"] = c
+        elif self.kind == "Redshift":
+            out["RedshiftDestinationDescription"] = redshift.description(c, _s3_description)
         else:
             out[f"{self.kind}DestinationDescription"] = c
         return out
@@ -128,10 +132,10 @@ def parse_destination(kind: str, config: dict[str, Any]) -> Destination:
     """Check one destination configuration (Create or the merged Update) and fill in defaults."""
     c = copy.deepcopy(config)
     if kind in ("S3", "ExtendedS3"):
-        conversion = bool((c.get("DataFormatConversionConfiguration") or {}).get("Enabled", False))
-        c["BufferingHints"] = _hints(kind, c.get("BufferingHints"), conversion)
+        converting = kind == "ExtendedS3" and conversion.enabled(c)
+        c["BufferingHints"] = _hints(kind, c.get("BufferingHints"), converting)
         c.setdefault("CompressionFormat", "UNCOMPRESSED")
-        if conversion and c["CompressionFormat"] != "UNCOMPRESSED":
+        if converting and c["CompressionFormat"] != "UNCOMPRESSED":
             raise InvalidArgumentError(
                 "CompressionFormat must be UNCOMPRESSED when DataFormatConversionConfiguration is enabled: "
                 "the Parquet/ORC serializer compresses the columns itself."
@@ -141,8 +145,8 @@ def parse_destination(kind: str, config: dict[str, Any]) -> Destination:
         c.setdefault("CloudWatchLoggingOptions", {"Enabled": False})
         if kind == "ExtendedS3":
             c.setdefault("S3BackupMode", "Disabled")
-            if conversion:
-                raise InvalidArgumentError("labsim does not simulate record format conversion yet (issue 12).")
+            if converting:
+                conversion.check_configuration(c)
         dynamic = bool((c.get("DynamicPartitioningConfiguration") or {}).get("Enabled", False))
         prefixes.check_prefixes(c.get("Prefix", ""), c.get("ErrorOutputPrefix"), c.get("CustomTimeZone") or "UTC", dynamic)
         if dynamic:
@@ -161,13 +165,9 @@ def parse_destination(kind: str, config: dict[str, Any]) -> Destination:
         raise InvalidArgumentError(
             f"labsim does not deliver to {kind} yet (issue 12): use an ExtendedS3 or HttpEndpoint destination."
         )
+    elif kind == "Redshift":
+        c = redshift.check_configuration(c, lambda s3: _hints("S3", s3.get("BufferingHints"), False))
     else:
-        redshift_s3 = c.get("S3Configuration") or {}
-        if redshift_s3.get("CompressionFormat", "UNCOMPRESSED") not in ("UNCOMPRESSED", "GZIP"):
-            raise InvalidArgumentError(
-                "CompressionFormat for the Redshift destination's S3 staging must be UNCOMPRESSED or GZIP "
-                "(Snappy, ZIP and HADOOP_SNAPPY are not allowed)."
-            )
         raise InvalidArgumentError(f"labsim does not deliver to {kind} yet (issue 12).")
     return Destination(kind, c)
 
