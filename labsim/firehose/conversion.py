@@ -95,7 +95,7 @@ def extension(config: dict[str, Any]) -> str:
 
 # -- Glue schema ---------------------------------------------------------------------------------
 _SIMPLE = {
-    "string": "string", "varchar": "string", "char": "string", "boolean": "bool", "tinyint": "int8",
+    "string": "string", "varchar": "string", "char": "string", "boolean": "bool_", "tinyint": "int8",
     "smallint": "int16", "int": "int32", "integer": "int32", "bigint": "int64", "float": "float32",
     "double": "float64", "date": "date32", "timestamp": "timestamp", "binary": "binary",
 }

@@ -13,9 +13,11 @@ while a notebook queries.
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 
+_RETURNS_ROWS = re.compile(r"\s*(\(\s*)*(select|with|values|show|describe|explain|pragma|table|from|summarize)\b", re.I)
 _WAREHOUSES: dict[tuple[int, str, str, str, str], "Warehouse"] = {}
 _LOCK = threading.Lock()
 
@@ -41,12 +43,12 @@ class Warehouse:
         """Run one statement: (column names and types, rows, rows affected)."""
         with self.lock:
             cursor = self.connection.execute(sql, parameters or [])
-            if cursor.description is None:
-                return [], [], 0
-            columns = [(d[0], str(d[1])) for d in cursor.description]
-            rows = cursor.fetchall()
-            affected = rows[0][0] if columns == [("Count", "BIGINT")] or (len(columns) == 1 and columns[0][0] == "Count") else 0
-            return columns, rows, int(affected) if isinstance(affected, int) else 0
+            rows = cursor.fetchall() if cursor.description is not None else []
+            if not _RETURNS_ROWS.match(sql):  # DDL and DML: DuckDB answers a "Count" column, not a result set
+                affected = rows[0][0] if rows and isinstance(rows[0][0], int) else 0
+                return [], [], affected
+            columns = [(d[0], str(d[1])) for d in cursor.description or []]
+            return columns, rows, 0
 
     def table_columns(self, table: str) -> list[tuple[str, str]] | None:
         """The table's (column name, type) in order, or None when it does not exist."""
