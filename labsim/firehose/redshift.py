@@ -53,7 +53,12 @@ def check_configuration(c: dict[str, Any], hints: Callable[[dict[str, Any]], dic
         raise InvalidArgumentError("labsim does not simulate Secrets Manager for Redshift: give Username and Password.")
     if not (c.get("CopyCommand") or {}).get("DataTableName"):
         raise InvalidArgumentError("CopyCommand.DataTableName is required: the table Firehose COPYs into.")
-    rcopy.CopyOptions(c["CopyCommand"].get("CopyOptions"))  # a syntax error is refused now, not at delivery
+    try:  # Firehose does not parse CopyOptions (a typo fails each COPY); what labsim cannot run is refused now
+        rcopy.CopyOptions(c["CopyCommand"].get("CopyOptions"))
+    except rcopy.NotSimulated as exc:
+        raise InvalidArgumentError(f"CopyCommand.CopyOptions: {exc.message}") from None
+    except rcopy.CopyError:
+        pass
     s3["BufferingHints"] = hints(s3)
     s3.setdefault("CompressionFormat", "UNCOMPRESSED")
     s3.setdefault("Prefix", "")

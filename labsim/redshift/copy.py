@@ -21,7 +21,6 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import gzip
-import io
 import json
 import re
 import shlex
@@ -40,6 +39,10 @@ class CopyError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+class NotSimulated(CopyError):
+    """A COPY feature labsim does not simulate: refused when the stream is created, in labsim's words."""
 
 
 class CopyOptions:
@@ -68,7 +71,7 @@ class CopyOptions:
                 continue
             if word == "json":
                 if arg is None or arg.lower() not in ("auto", "auto ignorecase"):
-                    raise CopyError("Redshift.IncorrectCopyOptions",
+                    raise NotSimulated("Redshift.IncorrectCopyOptions",
                                     f"json {arg!r}: labsim's COPY reads json 'auto' or json 'auto ignorecase' "
                                     "(a JSONPaths file is not simulated).")
                 self.format, self.ignorecase = "json", arg.lower() == "auto ignorecase"
