@@ -28,7 +28,7 @@ from typing import Any
 
 from labsim import quotas
 
-from . import conversion, prefixes, redshift
+from . import conversion, prefixes, redshift_config
 from .errors import InvalidArgumentError
 
 #: kind -> (size min, size max, size default, interval min, interval max, interval default)
@@ -94,7 +94,7 @@ class Destination:
             c["S3DestinationDescription"] = _s3_description(c.pop("S3Configuration"))
             out["HttpEndpointDestinationDescription"] = c
         elif self.kind == "Redshift":
-            out["RedshiftDestinationDescription"] = redshift.description(c, _s3_description)
+            out["RedshiftDestinationDescription"] = redshift_config.description(c, _s3_description)
         else:
             out[f"{self.kind}DestinationDescription"] = c
         return out
@@ -166,7 +166,7 @@ def parse_destination(kind: str, config: dict[str, Any]) -> Destination:
             f"labsim does not deliver to {kind} yet (issue 12): use an ExtendedS3 or HttpEndpoint destination."
         )
     elif kind == "Redshift":
-        c = redshift.check_configuration(c, lambda s3: _hints("S3", s3.get("BufferingHints"), False))
+        c = redshift_config.check_configuration(c, lambda s3: _hints("S3", s3.get("BufferingHints"), False))
     else:
         raise InvalidArgumentError(f"labsim does not deliver to {kind} yet (issue 12).")
     return Destination(kind, c)

@@ -13,73 +13,23 @@ no table, rows the table rejects beyond MAXERROR) is retried for ``RetryOptions.
 Metrics: ``DeliveryToRedshift.Records`` / ``.Bytes`` / ``.Success`` (and ``.DataFreshness`` from the
 pipeline), ``DeliveryToS3.*`` for the staging objects, ``BackupToS3.*``.
 
-The cluster and its database are ``labsim.redshift``'s (moto's control plane, DuckDB's SQL).
+Configuration rules and the Describe view: ``redshift_config``. The cluster and its database are ``labsim.redshift``'s (moto's control plane, DuckDB's SQL).
 Error codes are those of the Firehose guide's "Amazon Redshift data delivery errors" list.
 """
 
 from __future__ import annotations
 
-import copy as _copy
 import json
-import re
 from typing import Any, Callable
 
-from labsim import quotas
 from labsim.redshift import copy as rcopy
 from labsim.redshift.data_api import cluster_named
 from labsim.redshift.warehouse import warehouse_for
 
 from . import compression, prefixes
-from .errors import InvalidArgumentError
-
-_JDBC = re.compile(r"jdbc:(?:redshift|postgresql)://([^.:/]+)[^:/]*:(\d+)/([A-Za-z0-9_$-]+)")
-
-
-def check_configuration(c: dict[str, Any], hints: Callable[[dict[str, Any]], dict[str, int]]) -> dict[str, Any]:
-    """The Redshift destination's rules and defaults (the model checks shapes and ranges)."""
-    c = _copy.deepcopy(c)
-    s3 = c.get("S3Configuration") or {}
-    if s3.get("CompressionFormat", "UNCOMPRESSED") not in ("UNCOMPRESSED", "GZIP"):
-        raise InvalidArgumentError(
-            "CompressionFormat for the Redshift destination's S3 staging must be UNCOMPRESSED or GZIP "
-            "(Snappy, ZIP and HADOOP_SNAPPY are not allowed).")
-    if not _JDBC.fullmatch(c.get("ClusterJDBCURL", "")):
-        raise InvalidArgumentError(
-            f"ClusterJDBCURL {c.get('ClusterJDBCURL')!r} is not jdbc:redshift://<cluster endpoint>:<port>/<database> "
-            "(the endpoint comes from redshift.describe_clusters()['Clusters'][0]['Endpoint']).")
-    if not (c.get("Username") and c.get("Password")) and not (c.get("SecretsManagerConfiguration") or {}).get("Enabled"):
-        raise InvalidArgumentError("The Redshift destination needs Username and Password (or a SecretsManagerConfiguration).")
-    if (c.get("SecretsManagerConfiguration") or {}).get("Enabled"):
-        raise InvalidArgumentError("labsim does not simulate Secrets Manager for Redshift: give Username and Password.")
-    if not (c.get("CopyCommand") or {}).get("DataTableName"):
-        raise InvalidArgumentError("CopyCommand.DataTableName is required: the table Firehose COPYs into.")
-    try:  # Firehose does not parse CopyOptions (a typo fails each COPY); what labsim cannot run is refused now
-        rcopy.CopyOptions(c["CopyCommand"].get("CopyOptions"))
-    except rcopy.NotSimulated as exc:
-        raise InvalidArgumentError(f"CopyCommand.CopyOptions: {exc.message}") from None
-    except rcopy.CopyError:
-        pass
-    s3["BufferingHints"] = hints(s3)
-    s3.setdefault("CompressionFormat", "UNCOMPRESSED")
-    s3.setdefault("Prefix", "")
-    c["S3Configuration"] = s3
-    prefixes.check_prefixes(s3.get("Prefix", ""), s3.get("ErrorOutputPrefix"), "UTC", False)
-    c.setdefault("RetryOptions", {"DurationInSeconds": quotas.FIREHOSE_REDSHIFT_RETRY_SECONDS_DEFAULT})
-    c.setdefault("S3BackupMode", "Disabled")
-    if c["S3BackupMode"] == "Enabled" and not c.get("S3BackupConfiguration"):
-        raise InvalidArgumentError("S3BackupMode Enabled needs an S3BackupConfiguration (the backup bucket).")
-    c.setdefault("CloudWatchLoggingOptions", {"Enabled": False})
-    return c
-
-
-def description(c: dict[str, Any], s3_description: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
-    """RedshiftDestinationDescription: the password is never echoed back."""
-    c = _copy.deepcopy(c)
-    c.pop("Password", None)
-    c["S3DestinationDescription"] = s3_description(c.pop("S3Configuration"))
-    if "S3BackupConfiguration" in c:
-        c["S3BackupDescription"] = s3_description(c.pop("S3BackupConfiguration"))
-    return c
+from .config import parse_destination
+from .destinations import S3Writer
+from .redshift_config import JDBC
 
 
 class RedshiftWriter:
@@ -159,7 +109,7 @@ class RedshiftWriter:
         from labsim import iam
 
         c = self.dest.config
-        m = _JDBC.fullmatch(c["ClusterJDBCURL"])
+        m = JDBC.fullmatch(c["ClusterJDBCURL"])
         identifier, database = m.group(1), m.group(3)
         cluster = cluster_named(self.account_id, self.region, identifier)
         if cluster is None or getattr(cluster, "status", "available") != "available":
@@ -201,9 +151,6 @@ class RedshiftWriter:
 
 def redshift_writer(backend: Any, stream: str, version: Callable[[], str], dest: Any) -> RedshiftWriter:
     """The Redshift writer of one delivery stream, with its staging and backup S3 writers."""
-    from .config import parse_destination
-    from .destinations import S3Writer
-
     staging = S3Writer(stream, version, parse_destination("S3", dest.config["S3Configuration"]), backend.s3,
                        backend.naming, backend.metrics)
     backup = None
