@@ -27,7 +27,7 @@ from labsim import _moto, quotas
 from labsim.clock import VirtualClock
 
 from . import errors as E
-from . import conversion, kds_reads
+from . import conversion, kds_reads, partitioning, transform
 from .config import Destination, merge, parse_destination
 from .delivery import Pipeline
 from .destinations import HttpEndpointWriter, Naming, S3Objects, S3Writer
@@ -216,6 +216,10 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
             writer: Any = HttpEndpointWriter(name, dest, self.context, backup, self.naming, self.metrics)
         elif dest.kind == "Redshift":
             writer = redshift_writer(self, name, version, dest)
+        elif transform.needed(dest):  # processors, dynamic partitioning, source backup (labsim.firehose.transform)
+            return transform.build(self.clock, self.context, name, stream.delivery_stream_arn, self.region_name,
+                                   (stream.source or {}).get("KinesisStreamARN"), version, dest, self.s3, self.naming,
+                                   self.metrics)
         else:
             writer = S3Writer(name, version, dest, self.s3, self.naming, self.metrics)
             if dest.kind == "ExtendedS3" and conversion.enabled(dest.config):
@@ -366,7 +370,9 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
             raise E.InvalidArgumentError(f"Changing the destination type from {current.kind} to {kind} is not supported.")
         update = {("S3Configuration" if k == "S3Update" else "S3BackupConfiguration" if k == "S3BackupUpdate" else k): v
                   for k, v in update.items()}
-        destination = parse_destination(kind, merge(current.config, update))
+        merged = merge(current.config, update)
+        partitioning.check_update(current.config, merged)
+        destination = parse_destination(kind, merged)
         if stream.pipeline is not None:
             stream.pipeline.close()  # what is buffered goes out under the old version
         stream.destination = destination

@@ -72,8 +72,6 @@ class Destination:
     def extension(self) -> str:
         if self.file_extension is not None:
             return self.file_extension
-        if self.kind == "ExtendedS3" and conversion.enabled(self.config):
-            return conversion.extension(self.config)
         return prefixes.EXTENSIONS.get(self.compression, "")
 
     def description(self, destination_id: str) -> dict[str, Any]:
@@ -149,10 +147,16 @@ def parse_destination(kind: str, config: dict[str, Any]) -> Destination:
                 conversion.check_configuration(c)
         dynamic = bool((c.get("DynamicPartitioningConfiguration") or {}).get("Enabled", False))
         prefixes.check_prefixes(c.get("Prefix", ""), c.get("ErrorOutputPrefix"), c.get("CustomTimeZone") or "UTC", dynamic)
-        if dynamic:
-            raise InvalidArgumentError("labsim does not simulate dynamic partitioning yet (issue 12).")
+        if kind == "ExtendedS3":  # processors, dynamic partitioning, source backup: labsim.firehose.processing
+            from . import partitioning, processing
+
+            partitioning.check(c, set(processing.check(c).params))
+            if c["S3BackupMode"] == "Enabled" and not c.get("S3BackupConfiguration"):
+                raise InvalidArgumentError("S3BackupMode Enabled needs an S3BackupConfiguration (the backup bucket).")
     elif kind == "HttpEndpoint":
         c["BufferingHints"] = _hints(kind, c.get("BufferingHints"), False)
+        if (c.get("ProcessingConfiguration") or {}).get("Enabled"):
+            raise InvalidArgumentError("labsim runs ProcessingConfiguration for ExtendedS3 destinations only.")
         c.setdefault("RequestConfiguration", {"ContentEncoding": "NONE"})
         c["RequestConfiguration"].setdefault("ContentEncoding", "NONE")
         c.setdefault("RetryOptions", {"DurationInSeconds": quotas.FIREHOSE_HTTP_RETRY_SECONDS_DEFAULT})

@@ -409,6 +409,14 @@ class ColumnarWriter:
     __slots__ = ("s3writer", "context", "account_id", "region", "block", "deserializer", "converted", "failed")
 
     def __init__(self, s3writer: Any, context: Any, account_id: str, region: str) -> None:
+        import copy
+
+        # Objects are named .parquet / .orc (FileExtension overrides): on this writer's own copy of the settings,
+        # so error documents written by other writers of the stream keep theirs.
+        dest = copy.copy(s3writer.dest)
+        if dest.file_extension is None:
+            dest.file_extension = extension(dest.config)
+        s3writer.dest = dest
         self.s3writer = s3writer
         self.context = context
         self.account_id = account_id
