@@ -28,7 +28,7 @@ from typing import Any
 
 from labsim import quotas
 
-from . import conversion, prefixes, redshift_config
+from . import conversion, opensearch, prefixes, redshift_config, splunk
 from .errors import InvalidArgumentError
 
 #: kind -> (size min, size max, size default, interval min, interval max, interval default)
@@ -43,9 +43,15 @@ BUFFER_RANGES = {
     "Elasticsearch": (1, 100, 5, 0, 900, 300),
     "Splunk": (1, 5, 5, 0, 60, 60),
     "Snowflake": (1, 128, 128, 0, 900, 0),
+    # issue 12, part C (labsim.firehose.opensearch, .splunk)
+    "Amazonopensearchservice": (1, quotas.FIREHOSE_OPENSEARCH_BUFFER_SIZE_MIB_MAX, quotas.FIREHOSE_OPENSEARCH_BUFFER_SIZE_MIB_DEFAULT,
+                                0, 900, quotas.FIREHOSE_OPENSEARCH_BUFFER_INTERVAL_DEFAULT),
+    "AmazonOpenSearchServerless": (1, quotas.FIREHOSE_OPENSEARCH_BUFFER_SIZE_MIB_MAX, quotas.FIREHOSE_OPENSEARCH_BUFFER_SIZE_MIB_DEFAULT,
+                                   0, 900, quotas.FIREHOSE_OPENSEARCH_BUFFER_INTERVAL_DEFAULT),
 }
 #: Destinations whose delivery labsim simulates today; the others are issue 12's.
-DELIVERED = ("S3", "ExtendedS3", "HttpEndpoint", "Redshift")
+DELIVERED = ("S3", "ExtendedS3", "HttpEndpoint", "Amazonopensearchservice", "Elasticsearch", "AmazonOpenSearchServerless",
+             "Splunk", "Redshift")
 
 
 class Destination:
@@ -67,7 +73,7 @@ class Destination:
         self.error_prefix = s3.get("ErrorOutputPrefix") or None
         self.time_zone = config.get("CustomTimeZone") or "UTC"
         self.file_extension = config.get("FileExtension")
-        self.backup = config.get("S3BackupMode", "Disabled" if kind != "HttpEndpoint" else "FailedDataOnly")
+        self.backup = config.get("S3BackupMode", "FailedDataOnly" if kind == "HttpEndpoint" else "Disabled")
 
     def extension(self) -> str:
         if self.file_extension is not None:
@@ -93,6 +99,10 @@ class Destination:
             out["HttpEndpointDestinationDescription"] = c
         elif self.kind == "Redshift":
             out["RedshiftDestinationDescription"] = redshift_config.description(c, _s3_description)
+        elif self.kind in opensearch.KINDS:
+            out.update(opensearch.description(self.kind, c, _s3_description))
+        elif self.kind == "Splunk":
+            out.update(splunk.description(c, _s3_description))
         else:
             out[f"{self.kind}DestinationDescription"] = c
         return out
@@ -164,6 +174,9 @@ def parse_destination(kind: str, config: dict[str, Any]) -> Destination:
         c.setdefault("CloudWatchLoggingOptions", {"Enabled": False})
         s3 = c["S3Configuration"]
         prefixes.check_prefixes(s3.get("Prefix", ""), s3.get("ErrorOutputPrefix"), "UTC", False)
+    elif kind in opensearch.KINDS or kind == "Splunk":
+        c["BufferingHints"] = _hints(kind, c.get("BufferingHints"), False)
+        c = opensearch.parse(kind, c) if kind in opensearch.KINDS else splunk.parse(c)
     elif kind in BUFFER_RANGES:
         c["BufferingHints"] = _hints(kind, c.get("BufferingHints"), False)
         raise InvalidArgumentError(
