@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from labsim import quotas
 
-from . import partitioning, prefixes
+from . import conversion, partitioning, prefixes
 from .config import Destination, parse_destination
 from .delivery import Batch, Pipeline
 from .destinations import S3Writer
@@ -139,8 +139,10 @@ def build(clock: Any, context: Any, stream_name: str, stream_arn: str, region: s
     def make(query_keys: dict[str, str], lambda_keys: dict[str, str]) -> Pipeline:
         part = copy.copy(dest)
         part.prefix = partitioning.fill(dest.prefix, query_keys, lambda_keys)
-        writer = PartitionWriter(stream_name, version, part, s3, naming, metrics)
+        writer: Any = PartitionWriter(stream_name, version, part, s3, naming, metrics)
         writer.dynamic = dynamic
+        if conversion.enabled(c):  # after processing and partitioning: Parquet/ORC per delivery (labsim.firehose.conversion)
+            writer = conversion.ColumnarWriter(writer, context, context.account_id, region)
         return Pipeline(clock, stream_name, writer, dest.size_bytes, dest.interval, metrics)
 
     errors = S3Writer(stream_name, version, dest, s3, naming, metrics)

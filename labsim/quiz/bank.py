@@ -37,7 +37,7 @@ REQUIRED = ("id", "topic", "domains", "type", "question", "options", "lesson")
 OPTIONAL = ("changed", "difficulty", "source", "terms", "lesson_pending")
 # Units whose lessons are still being written: their questions may link a section that does not exist
 # yet, marked `lesson_pending: true`, until the lesson lands and the link is checked like any other.
-PENDING_LESSON_TOPICS = ("kcl", "firehose", "agent-sources")
+PENDING_LESSON_TOPICS = ("kcl", "firehose", "agent-sources", "firehose-transform")
 MAX_TERMS = 6
 OPTION_KEYS = ("text", "correct", "explanation")
 CHANGED_KEYS = ("date", "then", "now")
