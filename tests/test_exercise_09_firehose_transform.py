@@ -48,6 +48,10 @@ WRONG_ANSWERS = {
         {"config": _replace(('"logs/date=!{partitionKeyFromLambda:date}/"', '"logs/date=!{timestamp:yyyy-MM-dd}/"'),
                             ('        "DynamicPartitioningConfiguration": {"Enabled": True},\n', ""))},
         loses=["test_partitions"]),
+    "JSON instead of Parquet": Wrong(
+        {"config": lambda src: src[:src.index('        "DataFormatConversionConfiguration"')]
+         + src[src.index('        "ProcessingConfiguration"'):]},
+        loses=["test_config"]),
 }
 
 
