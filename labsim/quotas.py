@@ -308,6 +308,34 @@ AGENT_PARTITION_KEY_RANDOM_BOUND = Quota(1_000_000, "exclusive bound of the RAND
 LOGS_SUBSCRIPTION_FILTERS_PER_GROUP = Quota(2, "subscription filters per log group", "AWS CloudWatch Logs quotas (moto enforces 2)")
 AGENT_BACKOFF_FACTOR = Rate(2.0, "x per successive failure, retry back-off growth", "AGENT: tailing/AsyncPublisherThrottler.java")
 AGENT_BACKOFF_JITTER = Rate(0.30, "fraction, +/- random spread of each back-off", "AGENT: tailing/AsyncPublisherThrottler.java")
+# AWS Lambda in the lab and Firehose data transformation / dynamic partitioning (issue 12, part A: labsim.awslambda,
+# labsim.firehose.processing, labsim.firehose.partitioning).
+LAMBDA_SYNC_PAYLOAD_BYTES = Quota(6 * MiB, "bytes, largest RequestResponse invocation payload", "Lambda API Invoke; kinesis-facts 7.5")
+LAMBDA_SYNC_RESPONSE_BYTES = Quota(6_291_556, "bytes, largest synchronous response (Function.ResponseSizeTooLarge)", "Lambda error message as returned by the service (moto 5.2.5 mirrors it)")
+LAMBDA_ASYNC_PAYLOAD_BYTES = Quota(1 * MiB, "bytes, largest Event (asynchronous) invocation payload", "Lambda API Invoke", then=256 * KiB, changed="2025-10")
+LAMBDA_LOG_TAIL_BYTES = Quota(4 * KiB, "bytes of log returned by LogType=Tail", "Lambda API Invoke LogType")
+LAMBDA_MODEL_INVOKE_MS = Rate(1.0, "ms of simulated run time per invocation before any time.sleep (labsim's model)", "labsim model; AWS publishes none")
+FIREHOSE_LAMBDA_BUFFER_MB_MIN = Rate(0.2, "MB, smallest Lambda processor BufferSizeInMBs", "FH-XFORM; FH-API ProcessorParameter (kinesis-facts 7.5)")
+FIREHOSE_LAMBDA_BUFFER_MB_MAX = Rate(3.0, "MB, largest Lambda processor BufferSizeInMBs", "FH-XFORM (kinesis-facts 7.5)")
+FIREHOSE_LAMBDA_BUFFER_MB_DEFAULT = Rate(1.0, "MB, default Lambda processor BufferSizeInMBs (256 KB for Splunk and Snowflake)", "FH-XFORM (kinesis-facts 7.5)")
+FIREHOSE_LAMBDA_BUFFER_MB_DEFAULT_SPLUNK = Rate(0.25, "MB (256 KB), default Lambda processor BufferSizeInMBs for Splunk and Snowflake", "FH-XFORM (kinesis-facts 7.5)")
+FIREHOSE_LAMBDA_INTERVAL_MIN = Quota(0, "s, smallest Lambda processor BufferIntervalInSeconds", "FH-XFORM (kinesis-facts 7.5)")
+FIREHOSE_LAMBDA_INTERVAL_MAX = Quota(900, "s, largest Lambda processor BufferIntervalInSeconds", "FH-XFORM (kinesis-facts 7.5)")
+FIREHOSE_LAMBDA_INTERVAL_DEFAULT = Quota(60, "s, default Lambda processor BufferIntervalInSeconds (30 s for Snowflake)", "FH-XFORM (kinesis-facts 7.5)")
+FIREHOSE_LAMBDA_RETRIES_DEFAULT = Quota(3, "retries of a failed Lambda invocation (NumberOfRetries)", "FH-XFORM (kinesis-facts 7.5)")
+FIREHOSE_LAMBDA_RETRIES_MAX = Quota(300, "largest NumberOfRetries", "FH-XFORM data-transformation failure handling")
+FIREHOSE_DEAGGREGATION_MAX_RECORDS = Quota(500, "records one record may be split into by multi-record de-aggregation", "Firehose multi-record de-aggregation page (kinesis-facts 7.6)")
+FIREHOSE_ACTIVE_PARTITIONS_DEFAULT = Quota(500, "active partitions per delivery stream (raisable to 5,000)", "FH-DPBUF (kinesis-facts 7.7)")
+FIREHOSE_ACTIVE_PARTITIONS_MAX = Quota(5000, "active partitions per delivery stream after a quota increase", "FH-DPBUF (kinesis-facts 7.7)")
+# Firehose record format conversion and the Redshift destination (issue 12, branch columnar; kinesis-facts 7.4, 7.6).
+FIREHOSE_PARQUET_BLOCK_BYTES_MIN = Quota(64 * MiB, "bytes, smallest ParquetSerDe.BlockSizeBytes", "FH-API ParquetSerDe")
+FIREHOSE_PARQUET_BLOCK_BYTES_DEFAULT = Quota(256 * MiB, "bytes, default ParquetSerDe.BlockSizeBytes", "FH-API ParquetSerDe")
+FIREHOSE_PARQUET_PAGE_BYTES_MIN = Quota(64 * KiB, "bytes, smallest ParquetSerDe.PageSizeBytes", "FH-API ParquetSerDe")
+FIREHOSE_PARQUET_PAGE_BYTES_DEFAULT = Quota(1 * MiB, "bytes, default ParquetSerDe.PageSizeBytes", "FH-API ParquetSerDe")
+FIREHOSE_ORC_STRIPE_BYTES_DEFAULT = Quota(64 * MiB, "bytes, default OrcSerDe.StripeSizeBytes", "FH-API OrcSerDe")
+FIREHOSE_ORC_ROW_INDEX_STRIDE_DEFAULT = Quota(10_000, "rows, default OrcSerDe.RowIndexStride", "FH-API OrcSerDe")
+FIREHOSE_REDSHIFT_RETRY_SECONDS_DEFAULT = Quota(3600, "s, default RedshiftRetryOptions.DurationInSeconds", "FH-API RedshiftRetryOptions")
+FIREHOSE_REDSHIFT_RETRY_SECONDS_MAX = Quota(7200, "s, largest Redshift retry duration (0-7,200)", "FH-API RedshiftRetryDurationInSeconds")
 
 # --- Firehose OpenSearch, Splunk and buffering per destination (issue 12, part C: searchdest) ------
 # Ranges from botocore's firehose model (FH-API shapes named in each source); kinesis-facts 7.3, 7.6.
