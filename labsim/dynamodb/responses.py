@@ -24,23 +24,29 @@ from moto.dynamodb.responses import DynamoHandler
 
 
 class _CallCapacity(threading.local):
-    """What the call being served asked for (``consistent``) and was charged (``units``)."""
+    """The call being served (``operation``), what it asked for (``consistent``) and was charged (``units``)."""
 
     def __init__(self) -> None:
+        self.operation: str | None = None
         self.consistent = False
         self.units: float | None = None
+
+    def internal_read(self) -> bool:
+        """moto's PutItem (ReturnValues ALL_OLD) and UpdateItem read the item through GetItem: that read
+        is part of the write, which the service charges as a write only."""
+        return self.operation in ("put_item", "update_item")
 
 
 CALL = _CallCapacity()
 
 
 def _charged(handler: DynamoHandler, operation: str) -> Any:
-    CALL.consistent = bool(handler.body.get("ConsistentRead", False))
+    CALL.operation, CALL.consistent = operation, bool(handler.body.get("ConsistentRead", False))
     CALL.units = None
     try:
         result = getattr(DynamoHandler, operation)(handler)
     finally:
-        CALL.consistent = False
+        CALL.operation, CALL.consistent = None, False
     body = getattr(result, "result", None)
     if isinstance(body, dict):
         body.pop("ConsumedCapacity", None)
