@@ -179,3 +179,20 @@ def test_at_timestamp_before_a_split_starts_at_the_shards_open_then(lab):
     ended = out.calls.index(("shardId-000000000000", "shard_ended", None))
     assert all(i > ended for i, c in enumerate(out.calls) if c[1] == "initialize" and c[0] != "shardId-000000000000")
     worker.shutdown()
+
+
+def test_reading_a_subscription_never_moves_the_clock_past_an_advance(lab):
+    # a producer and the shard consumers tick on the same seconds: a record is often still in flight
+    # (70 ms) when the consumer reads; the heartbeat due then comes first, and the clock stays on target
+    kinesis = _stream(lab, shards=2)
+    sent, producer = _produce(lab, kinesis, per_second=3)
+    out = Collector()
+    worker = Worker("orders-app", "orders", out.factory(lab), worker_id="w1",
+                    config={"initial_position_in_stream": "TRIM_HORIZON"}).start()
+    for _ in range(40):
+        target = lab.clock.now() + 1
+        assert lab.clock.advance(1) == target
+    producer.cancel()
+    lab.clock.advance(3)
+    assert sorted(d for _, _, d, _ in out.seen) == sorted(sent)
+    worker.shutdown()
