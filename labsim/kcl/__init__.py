@@ -40,7 +40,8 @@ Where to look:
 ``labsim.kcl.config``           ``KclConfig``: settings, KCL 3.x defaults, ``load_properties``
 ``labsim.kcl.lease_table``      the DynamoDB lease table: items, GSI, conditional writes
 ``labsim.kcl.assignment``       the 3.x leader's assignment and the 2.x taker, as pure functions
-``labsim.kcl.shard_consumer``   one shard: parents first, GetRecords, de-aggregation, shard end
+``labsim.kcl.shard_consumer``   one shard: parents first, SubscribeToShard or GetRecords, de-aggregation,
+                                shard end
 ``labsim.kcl.checkpointer``     ``checkpoint()`` and its errors (``CheckpointError.value``)
 ``labsim.kcl.messages``         kclpy's input classes; ``labsim.kcl.processor`` its base classes
 ``labsim.kcl.simtime``          what ``time.time()`` reads inside a callback (the lab clock)
