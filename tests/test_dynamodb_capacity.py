@@ -116,3 +116,54 @@ def test_bucket_refills_at_its_rate_and_caps_at_the_burst():
     assert bucket.try_take(5, now=0.5)
     bucket.refill(now=10_000)
     assert bucket.level == 10 * quotas.DYNAMODB_BURST_SECONDS
+
+
+def test_consumed_capacity_is_the_labs_charge_and_only_when_asked(lab):
+    ddb = lab.client("dynamodb", config=NO_RETRIES)
+    _table(ddb, wcu=100, rcu=100)
+    big = {"k": {"S": "big"}, "blob": {"S": "x" * 2500}}  # about 2.5 KiB: 3 WCU, 1 RCU strongly consistent
+    out = ddb.put_item(TableName="t", Item=big, ReturnConsumedCapacity="TOTAL")
+    assert out["ConsumedCapacity"] == {"TableName": "t", "CapacityUnits": 3.0}
+    assert "ConsumedCapacity" not in ddb.put_item(TableName="t", Item={"k": {"S": "small"}})  # not asked
+    # moto would say 0.5 for any update, asked or not; the service says nothing unless asked
+    assert "ConsumedCapacity" not in ddb.update_item(TableName="t", Key={"k": {"S": "small"}},
+                                                     UpdateExpression="SET v = :v", ExpressionAttributeValues={":v": {"N": "1"}})
+    out = ddb.update_item(TableName="t", Key={"k": {"S": "big"}}, UpdateExpression="SET v = :v",
+                          ExpressionAttributeValues={":v": {"N": "1"}}, ReturnConsumedCapacity="INDEXES")
+    assert out["ConsumedCapacity"] == {"TableName": "t", "CapacityUnits": 3.0, "Table": {"CapacityUnits": 3.0}}
+    strong = ddb.get_item(TableName="t", Key={"k": {"S": "big"}}, ConsistentRead=True, ReturnConsumedCapacity="TOTAL")
+    weak = ddb.get_item(TableName="t", Key={"k": {"S": "big"}}, ReturnConsumedCapacity="TOTAL")
+    assert (strong["ConsumedCapacity"]["CapacityUnits"], weak["ConsumedCapacity"]["CapacityUnits"]) == (1.0, 0.5)
+    scan = ddb.scan(TableName="t", ConsistentRead=True, ReturnConsumedCapacity="TOTAL")
+    assert scan["ConsumedCapacity"]["CapacityUnits"] == 1.0
+    out = ddb.delete_item(TableName="t", Key={"k": {"S": "big"}}, ReturnConsumedCapacity="TOTAL")
+    assert out["ConsumedCapacity"] == {"TableName": "t", "CapacityUnits": 3.0}
+    usage = capacity(lab, "t")
+    assert usage.write_units == 3 + 1 + 1 + 3 + 3 and usage.read_units == 1 + 0.5 + 1
+
+
+def test_a_kcl_lease_table_reports_its_consumed_capacity(lab):
+    from labsim.kcl import RecordProcessorBase, Worker
+
+    class Quiet(RecordProcessorBase):
+        def initialize(self, i): pass
+        def process_records(self, i): i.checkpointer.checkpoint()
+        def lease_lost(self, i): pass
+        def shard_ended(self, i): i.checkpointer.checkpoint()
+        def shutdown_requested(self, i): i.checkpointer.checkpoint()
+
+    kinesis = lab.client("kinesis")
+    kinesis.create_stream(StreamName="s", ShardCount=2)
+    lab.clock.advance(30)
+    worker = Worker("app", "s", Quiet, worker_id="w1").start()
+    lab.clock.advance(20)
+    ddb = lab.client("dynamodb")
+    before = capacity(lab, "app").read_units
+    scan = ddb.scan(TableName="app", ConsistentRead=True, ReturnConsumedCapacity="TOTAL")
+    assert scan["ConsumedCapacity"]["TableName"] == "app"
+    assert scan["ConsumedCapacity"]["CapacityUnits"] == capacity(lab, "app").read_units - before == 1.0  # < 4 KiB
+    counter = ddb.update_item(TableName="app", Key={"leaseKey": {"S": "shardId-000000000000"}},
+                              UpdateExpression="SET leaseCounter = leaseCounter + :one",
+                              ExpressionAttributeValues={":one": {"N": "1"}}, ReturnConsumedCapacity="TOTAL")
+    assert counter["ConsumedCapacity"]["CapacityUnits"] == 1.0  # a lease item is well under 1 KiB
+    worker.crash()

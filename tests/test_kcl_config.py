@@ -26,6 +26,28 @@ def test_defaults_are_kcl_3x():
     assert quotas.KCL_IDLE_TIME_BETWEEN_READS_MILLIS.then == 1000
 
 
+def test_retrieval_mode_default_is_fanout_unless_a_polling_setting_is_given():
+    # multilang RetrievalMode.DEFAULT: fan-out, but polling as soon as any PollingConfig property is set
+    assert KclConfig.from_dict({}).retrieval_mode == "FANOUT" and KclConfig.from_dict({}).fanout
+    assert KclConfig.from_dict({"max_records": 500}).retrieval_mode == "POLLING"
+    assert KclConfig.from_dict({"idle_time_between_reads_in_millis": 500}).retrieval_mode == "POLLING"
+    assert KclConfig.from_dict({"retrieval_mode": "fanout", "max_records": 500}).retrieval_mode == "FANOUT"
+    assert KclConfig.from_dict({"retrieval_mode": "POLLING"}).fanout is False
+
+
+def test_at_timestamp_takes_the_daemons_timestamp_setting(tmp_path):
+    when = dt.datetime(2026, 1, 1, 0, 5, tzinfo=dt.timezone.utc)
+    cfg = KclConfig.from_dict({"initial_position_in_stream": "AT_TIMESTAMP", "initial_position_in_stream_extended": when})
+    assert (cfg.initial_position_in_stream, cfg.initial_position_in_stream_extended) == ("AT_TIMESTAMP", when.timestamp())
+    # the daemon: initialPositionInStreamExtended = <epoch seconds> alone means AT_TIMESTAMP
+    path = tmp_path / "app.properties"
+    path.write_text("streamName = s\napplicationName = a\ninitialPositionInStreamExtended = 1767225900\n")
+    settings = load_properties(path)
+    settings.pop("stream_name"), settings.pop("application_name")
+    cfg = KclConfig.from_dict(settings)
+    assert (cfg.initial_position_in_stream, cfg.initial_position_in_stream_extended) == ("AT_TIMESTAMP", 1767225900.0)
+
+
 def test_unknown_or_bad_settings_say_what_to_fix():
     with pytest.raises(ValueError, match="did you mean 'max_records'"):
         KclConfig.from_dict({"max_record": 5})
@@ -33,10 +55,18 @@ def test_unknown_or_bad_settings_say_what_to_fix():
         KclConfig.from_dict({"max_records": 20_000})
     with pytest.raises(ValueError, match="at least 200"):
         KclConfig.from_dict({"idle_time_between_reads_in_millis": 50})
-    with pytest.raises(ValueError, match="TRIM_HORIZON, LATEST"):
+    with pytest.raises(ValueError, match="TRIM_HORIZON, LATEST, AT_TIMESTAMP"):
         KclConfig.from_dict({"initial_position_in_stream": "OLDEST"})
-    with pytest.raises(ValueError, match="FANOUT"):
-        KclConfig.from_dict({"retrieval_mode": "FANOUT"})
+    with pytest.raises(ValueError, match="POLLING, FANOUT, DEFAULT"):
+        KclConfig.from_dict({"retrieval_mode": "PUSH"})
+    with pytest.raises(ValueError, match="initial_position_in_stream_extended"):
+        KclConfig.from_dict({"initial_position_in_stream": "AT_TIMESTAMP"})  # AT_TIMESTAMP needs its timestamp
+    with pytest.raises(ValueError, match="only goes with AT_TIMESTAMP"):
+        KclConfig.from_dict({"initial_position_in_stream": "LATEST", "initial_position_in_stream_extended": 1})
+    with pytest.raises(ValueError, match="aware datetime"):
+        KclConfig.from_dict({"initial_position_in_stream_extended": dt.datetime(2026, 1, 1)})
+    with pytest.raises(ValueError, match="epoch seconds"):
+        KclConfig.from_dict({"initial_position_in_stream_extended": "yesterday"})
     assert KclConfig.from_dict({"initial_position_in_stream": "trim_horizon"}).initial_position_in_stream == "TRIM_HORIZON"
 
 

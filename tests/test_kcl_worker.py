@@ -15,7 +15,8 @@ from labsim import quotas
 from labsim.kcl import CheckpointError, KclWarning, RecordProcessorBase, Worker, ownership_timeline
 from labsim.kpl import KinesisProducer
 
-TRIM = {"initial_position_in_stream": "TRIM_HORIZON"}
+TRIM = {"initial_position_in_stream": "TRIM_HORIZON"}  # fan-out: the KCL 3.x default retrieval
+POLL = {**TRIM, "retrieval_mode": "POLLING"}  # GetRecords every 1.5 s: quicker first delivery for callback tests
 TWO_X = {**TRIM, "client_version_config": "CLIENT_VERSION_CONFIG_COMPATIBLE_WITH_2X"}
 
 
@@ -186,7 +187,7 @@ def _failover(lab, config, checkpoint_every=None):
         factory = Sparse
     w1 = Worker("orders-app", "orders", factory, worker_id="w1", config=config).start()
     w2 = Worker("orders-app", "orders", factory, worker_id="w2", config=config).start()
-    lab.clock.advance(120)
+    lab.clock.advance(124)  # not on a checkpoint tick: the victim has records delivered after its checkpoint
     victim = w2 if not w2.is_leader else w1
     survivor = w1 if victim is w2 else w2
     lost = victim.leases()
@@ -335,7 +336,7 @@ def test_kpl_aggregates_are_deaggregated_and_resume_inside_an_aggregate(lab):
         def shutdown_requested(self, i): pass
 
     w1 = Worker("orders-app", "orders", Partial, worker_id="w1", config=TRIM).start()
-    lab.clock.advance(3)
+    lab.clock.advance(8)  # the fan-out consumer is ACTIVE after 5 s; the first event follows
     w1.crash()
     item = _leases(lab)["shardId-000000000000"]
     assert (item["checkpoint"]["S"], item["checkpointSubSequenceNumber"]["N"]) == (seq, "19")
@@ -380,7 +381,7 @@ def test_checkpoint_rules_and_errors(lab):
         def shard_ended(self, i): pass
         def shutdown_requested(self, i): pass
 
-    worker = Worker("orders-app", "orders", Picky, worker_id="w1", config=TRIM).start()
+    worker = Worker("orders-app", "orders", Picky, worker_id="w1", config=POLL).start()
     lab.clock.advance(3)
     assert outcomes == ["IllegalArgumentException"] * 4
     lab.client("dynamodb").update_item(TableName="orders-app", Key={"leaseKey": {"S": "shardId-000000000000"}},
@@ -392,7 +393,7 @@ def test_checkpoint_rules_and_errors(lab):
 def test_a_processor_exception_is_reported_and_the_worker_goes_on(lab):
     kinesis = _stream(lab, shards=1)
     log = Log()
-    worker = Worker("orders-app", "orders", log.factory(fail_on=b"bad"), worker_id="w1", config=TRIM).start()
+    worker = Worker("orders-app", "orders", log.factory(fail_on=b"bad"), worker_id="w1", config=POLL).start()
     kinesis.put_record(StreamName="orders", Data=b"bad", PartitionKey="a")
     with pytest.warns(KclWarning, match="RuntimeError: cannot parse b'bad'"):
         lab.clock.advance(3)
@@ -464,7 +465,7 @@ def test_time_time_in_a_callback_reads_the_lab_clock(lab):
             time.sleep(5)  # the kclpy sample's retry back-off: moves the lab clock
             seen.append(time.time())
 
-    Worker("orders-app", "orders", Clocked, worker_id="w1", config=TRIM).start()
+    Worker("orders-app", "orders", Clocked, worker_id="w1", config=POLL).start()
     lab.clock.advance(2)
     assert seen[0] == pytest.approx(lab.clock.now() - 7 + (lab.clock.now() - seen[1]), abs=2)
     assert seen[1] - seen[0] == pytest.approx(5)

@@ -11,16 +11,17 @@ This physics makes that observable:
 - A write costs one WCU per started KiB of the larger of the item before and after
   (``quotas.DYNAMODB_WRITE_UNIT_BYTES``); a failed conditional write costs the same. A read costs one RCU
   per started 4 KiB (``quotas.DYNAMODB_READ_UNIT_BYTES``) of the items read, half when eventually
-  consistent (GetItem counts as eventually consistent: moto does not pass ConsistentRead through).
+  consistent (``ConsistentRead`` false, the default).
 - When a bucket cannot pay, the call fails with ``ProvisionedThroughputExceededException`` and the
   service's message; nothing is written.
 - ``PAY_PER_REQUEST`` tables are never throttled at course scale; their consumption is still counted.
 - ``UpdateTable`` to another capacity or billing mode takes effect at once.
 
 Lab assumptions (AWS publishes none): a new table's buckets start with one second's worth of capacity,
-not with a full burst; and capacity is per table, not per partition (lease tables are tiny). The
-``ConsumedCapacity`` a response reports is moto's (1 unit per write, 0.5 per read: right for items under
-1 KiB, which lease items are); ``capacity(table)`` gives the lab's own count.
+not with a full burst; and capacity is per table, not per partition or index (lease tables are tiny).
+With ``ReturnConsumedCapacity`` TOTAL or INDEXES, PutItem, UpdateItem, DeleteItem, GetItem, Query and
+Scan report the units the lab charged for the call (``labsim.dynamodb.responses``); ``capacity(table)``
+gives the lab's running account.
 
 >>> from botocore.config import Config
 >>> from labsim import Lab

@@ -10,6 +10,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 
 from .. import _moto
+from . import responses
 from .capacity import TableCapacity, read_units, write_units
 
 
@@ -34,6 +35,10 @@ class LabDynamoDBBackend(_moto.LabBackendMixin, DynamoDBBackend):
         self._capacity: dict[str, TableCapacity] = {}
         self._capacity_lock = threading.Lock()
 
+    @property
+    def _url_module(self) -> Any:
+        return responses  # moto's handler, reporting the capacity charged here (labsim.dynamodb.responses)
+
     # -- the account ---------------------------------------------------------------------------
     def _now(self) -> float:
         return self.context.now() if self.context is not None else 0.0
@@ -54,6 +59,7 @@ class LabDynamoDBBackend(_moto.LabBackendMixin, DynamoDBBackend):
             paid = account.charge(kind, units, self._now())
         if not paid:
             raise ProvisionedThroughputExceededException()
+        responses.CALL.units = (responses.CALL.units or 0.0) + units  # what the response reports
 
     def _item_size(self, table_name: str, key: dict[str, Any]) -> int:
         table = self.get_table(table_name)
@@ -101,17 +107,19 @@ class LabDynamoDBBackend(_moto.LabBackendMixin, DynamoDBBackend):
 
     def get_item(self, table_name: str, keys: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
         item = super().get_item(table_name, keys, *args, **kwargs)
-        self._charge(table_name, "read", read_units(item.size() if item is not None else 0, consistent=False))
+        if responses.CALL.internal_read():
+            return item
+        self._charge(table_name, "read", read_units(item.size() if item is not None else 0, responses.CALL.consistent))
         return item
 
     def query(self, table_name: str, *args: Any, **kwargs: Any) -> Any:
         result = super().query(table_name, *args, **kwargs)
-        consistent = bool(kwargs.get("consistent_read", False))
+        consistent = bool(kwargs.get("consistent_read", False)) or responses.CALL.consistent
         self._charge(table_name, "read", read_units(sum(i.size() for i in result[0]), consistent))
         return result
 
     def scan(self, table_name: str, *args: Any, **kwargs: Any) -> Any:
         result = super().scan(table_name, *args, **kwargs)
-        consistent = bool(args[7]) if len(args) > 7 else bool(kwargs.get("consistent_read", False))
+        consistent = (bool(args[7]) if len(args) > 7 else bool(kwargs.get("consistent_read", False))) or responses.CALL.consistent
         self._charge(table_name, "read", read_units(sum(i.size() for i in result[0]), consistent))
         return result

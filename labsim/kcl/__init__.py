@@ -24,7 +24,7 @@ graceful handoff, parents before children, KPL de-aggregation and checkpoints (k
 ...         _ = kinesis.put_record(StreamName="orders", Data=b"order-%d" % n, PartitionKey=str(n))
 ...     worker = Worker("orders-app", "orders", Collect, worker_id="w1",
 ...                     config={"initial_position_in_stream": "TRIM_HORIZON"}).start()
-...     _ = lab.clock.advance(5)
+...     _ = lab.clock.advance(10)  # fan-out: the consumer is ACTIVE after 5 s, then events come each second
 ...     items = lab.client("dynamodb").scan(TableName="orders-app")["Items"]
 ...     worker.shutdown()
 >>> sorted(seen)
@@ -40,15 +40,22 @@ Where to look:
 ``labsim.kcl.config``           ``KclConfig``: settings, KCL 3.x defaults, ``load_properties``
 ``labsim.kcl.lease_table``      the DynamoDB lease table: items, GSI, conditional writes
 ``labsim.kcl.assignment``       the 3.x leader's assignment and the 2.x taker, as pure functions
-``labsim.kcl.shard_consumer``   one shard: parents first, GetRecords, de-aggregation, shard end
+``labsim.kcl.shard_consumer``   one shard: parents first, SubscribeToShard or GetRecords, de-aggregation,
+                                shard end
 ``labsim.kcl.checkpointer``     ``checkpoint()`` and its errors (``CheckpointError.value``)
 ``labsim.kcl.messages``         kclpy's input classes; ``labsim.kcl.processor`` its base classes
 ``labsim.kcl.simtime``          what ``time.time()`` reads inside a callback (the lab clock)
 ``labsim.kcl.timeline``         who processed which shard when, for plots
 ==============================  ================================================================
 
-Not simulated (yet): fan-out retrieval (``retrieval_mode`` FANOUT is refused with a clear error; the lab
-polls), ``AT_TIMESTAMP`` as initial position, ``prepareCheckpoint``, multi-stream applications.
+Retrieval: fan-out by default (SubscribeToShard with a consumer named after the application, as KCL
+3.x and the daemon's DEFAULT mode), polling (GetRecords) as soon as a polling setting such as
+``max_records`` or ``idle_time_between_reads_in_millis`` is given, or with ``retrieval_mode`` POLLING.
+
+Not simulated: ``prepareCheckpoint`` (two-phase checkpoints, the lease table's ``pendingCheckpoint*``
+attributes): the Java KCL has it, but kclpy's ``Checkpointer`` offers only ``checkpoint()`` and the
+MultiLangDaemon's protocol has no message for it, so no Python processor can call it. Nor
+multi-stream applications.
 """
 
 from .checkpointer import Checkpointer

@@ -11,6 +11,7 @@ ValueError: unknown KCL setting 'failover_time_milis': did you mean 'failover_ti
 
 from __future__ import annotations
 
+import datetime as _dt
 import difflib
 import re
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 
 from .. import quotas as Q
 
-POSITIONS = ("TRIM_HORIZON", "LATEST")
+POSITIONS = ("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP")
 VERSIONS = ("CLIENT_VERSION_CONFIG_3X", "CLIENT_VERSION_CONFIG_COMPATIBLE_WITH_2X")
 STRATEGIES = ("WORKER_UTILIZATION_AWARE", "LEASE_COUNT_BASED")
 BILLING_MODES = ("PAY_PER_REQUEST", "PROVISIONED")
@@ -31,12 +32,15 @@ DEFAULTS: dict[str, Any] = {
     "max_records": int(Q.KCL_MAX_RECORDS),
     "idle_time_between_reads_in_millis": int(Q.KCL_IDLE_TIME_BETWEEN_READS_MILLIS),
     "initial_position_in_stream": "LATEST",
+    # the daemon's AT_TIMESTAMP setting: epoch seconds (MultiLangDaemonConfiguration turns the number
+    # into InitialPositionInStreamExtended.newInitialPositionAtTimestamp); None unless AT_TIMESTAMP
+    "initial_position_in_stream_extended": None,
     "max_leases_for_worker": int(Q.KCL_MAX_LEASES_FOR_WORKER),
     "max_leases_to_steal_at_one_time": int(Q.KCL_MAX_LEASES_TO_STEAL_AT_ONE_TIME),
     "shard_sync_interval_millis": int(Q.KCL_SHARD_SYNC_INTERVAL_MILLIS),
     "parent_shard_poll_interval_millis": int(Q.KCL_PARENT_SHARD_POLL_INTERVAL_MILLIS),
     "cleanup_leases_upon_shard_completion": True,
-    "retrieval_mode": "POLLING",
+    "retrieval_mode": "DEFAULT",
     "client_version_config": "CLIENT_VERSION_CONFIG_3X",
     "lease_assignment_strategy": "WORKER_UTILIZATION_AWARE",
     "re_balance_threshold_percentage": int(Q.KCL_REBALANCE_THRESHOLD_PERCENT),
@@ -64,6 +68,25 @@ _MINIMUM = {
     "initial_lease_table_read_capacity": 1, "initial_lease_table_write_capacity": 1,
 }
 _MAXIMUM = {"max_records": int(Q.KCL_MAX_RECORDS), "dampening_percentage": 100}
+#: the PollingConfig settings: if any is given, the daemon's DEFAULT retrieval mode polls (RetrievalMode.java)
+POLLING_KEYS = ("max_records", "idle_time_between_reads_in_millis")
+
+
+def _epoch_seconds(value: Any) -> float:
+    """A timestamp setting as epoch seconds: a number, digits (as in a properties file) or a datetime."""
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is None:
+            raise ValueError("initial_position_in_stream_extended: give an aware datetime (tzinfo=timezone.utc) "
+                             "or epoch seconds, so the moment is not ambiguous")
+        return value.timestamp()
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"initial_position_in_stream_extended must be epoch seconds (as the daemon's properties "
+                         f"file takes it) or a datetime, got {value!r}") from None
+    if not seconds >= 0 or seconds == float("inf"):
+        raise ValueError(f"initial_position_in_stream_extended must be epoch seconds >= 0, got {value!r}")
+    return seconds
 
 
 class KclConfig:
@@ -84,7 +107,9 @@ class KclConfig:
             merged[key] = value
         for key, value in merged.items():
             default = DEFAULTS[key]
-            if key in _CHOICES:
+            if key == "initial_position_in_stream_extended":
+                value = None if value is None else _epoch_seconds(value)
+            elif key in _CHOICES:
                 value = str(value).upper()
                 if value not in _CHOICES[key]:
                     raise ValueError(f"{key} must be one of {', '.join(_CHOICES[key])}, got {merged[key]!r}")
@@ -103,11 +128,18 @@ class KclConfig:
                     limit = f"between {low:,} and {high:,}" if high is not None else f"at least {low:,}"
                     raise ValueError(f"{key} must be {limit}, got {value:,}")
             setattr(cfg, key, value)
-        if cfg.retrieval_mode == "FANOUT":
-            raise ValueError(
-                "retrieval_mode FANOUT (SubscribeToShard) is not simulated by labsim.kcl yet: use POLLING "
-                "(the real daemon's DEFAULT mode picks POLLING as soon as a polling setting such as max_records is set)"
-            )
+        if cfg.retrieval_mode == "DEFAULT":  # as the daemon decides (multilang RetrievalMode.decideForDefault)
+            cfg.retrieval_mode = "POLLING" if any(k in (settings or {}) for k in POLLING_KEYS) else "FANOUT"
+        extended = cfg.initial_position_in_stream_extended
+        if extended is not None and "initial_position_in_stream" not in (settings or {}):
+            cfg.initial_position_in_stream = "AT_TIMESTAMP"  # the daemon: setting the timestamp means AT_TIMESTAMP
+        if cfg.initial_position_in_stream == "AT_TIMESTAMP" and extended is None:
+            raise ValueError("initial_position_in_stream AT_TIMESTAMP needs its timestamp: set "
+                             "initial_position_in_stream_extended to epoch seconds (the daemon's "
+                             "initialPositionInStreamExtended property) or an aware datetime")
+        if extended is not None and cfg.initial_position_in_stream != "AT_TIMESTAMP":
+            raise ValueError(f"initial_position_in_stream_extended (a timestamp) only goes with AT_TIMESTAMP, "
+                             f"not {cfg.initial_position_in_stream}: drop one of the two settings")
         return cfg
 
     def as_dict(self) -> dict[str, Any]:
@@ -141,6 +173,11 @@ class KclConfig:
     @property
     def idle_between_reads(self) -> float:
         return self.idle_time_between_reads_in_millis / 1000.0
+
+    @property
+    def fanout(self) -> bool:
+        """Records come through SubscribeToShard (the KCL 3.x default) rather than GetRecords."""
+        return self.retrieval_mode == "FANOUT"
 
     @property
     def compatible_with_2x(self) -> bool:

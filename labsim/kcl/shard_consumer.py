@@ -1,9 +1,23 @@
-"""One shard's consumer inside a worker: wait for parents, initialize, poll, deliver, end.
+"""One shard's consumer inside a worker: wait for parents, initialize, read, deliver, end.
 
 States (KCL ``lifecycle/ConsumerStates``): WAITING_ON_PARENT_SHARDS -> INITIALIZING -> PROCESSING ->
-SHUTTING_DOWN -> SHUTDOWN_COMPLETE. Each lab-clock tick (every ``idle_time_between_reads_in_millis``)
-does one step. Reading is plain boto3 polling (GetShardIterator / GetRecords) behind one function,
-:func:`read_batch`, so the read side can be rewired in one place.
+SHUTTING_DOWN -> SHUTDOWN_COMPLETE. Each lab-clock tick does one step. Records come one of two ways,
+plain boto3 either way:
+
+- polling (``retrieval_mode`` POLLING): GetShardIterator, then one GetRecords per tick, every
+  ``idle_time_between_reads_in_millis``; the shard's 5 reads/s and 2 MB/s are shared with every
+  other polling reader;
+- fan-out (FANOUT, the KCL 3.x default): SubscribeToShard with the worker's consumer (named after the
+  application), one event of the subscription per tick; the subscription ends after 5 minutes and is
+  renewed from its last ``ContinuationSequenceNumber`` (AFTER_SEQUENCE_NUMBER); the last event of a
+  closed shard carries its ``ChildShards``.
+
+Lab model of fan-out (the lab's choice): the service pushes events as records arrive (about 70 ms);
+on the lab clock an event is produced when it is read, and reading an idle subscription waits, which
+would move the lab clock from inside a task. So the consumer reads one event per
+``quotas.EFO_HEARTBEAT_SECONDS`` (1 s), when the service would have sent one in any case (data or a
+heartbeat): a batch holds what arrived in that second, up to the consumer's own 2 MiB/s per shard.
+Records reach ``process_records`` within about a second, not 70 ms; the throughput is fan-out's.
 """
 
 from __future__ import annotations
@@ -12,6 +26,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from .. import quotas as Q
 from ..kpl import deaggregate
 from .checkpointer import Checkpointer, position
 from .lease_table import Lease
@@ -30,7 +45,8 @@ def read_batch(kinesis: Any, iterator: str, limit: int) -> dict[str, Any]:
 
 class ShardConsumer:
     __slots__ = ("worker", "lease", "shard_id", "state", "processor", "checkpointer", "iterator", "busy",
-                 "next_parent_check", "bytes_since_renewal", "floor", "task", "stuck", "last_read_seq")
+                 "next_parent_check", "bytes_since_renewal", "floor", "task", "stuck", "last_read_seq",
+                 "events", "subscription", "subscribed_at", "subscriptions")
 
     def __init__(self, worker: Any, lease: Lease) -> None:
         self.worker = worker
@@ -46,7 +62,11 @@ class ShardConsumer:
         self.floor: tuple[int, int] | None = None
         self.task: Any = None
         self.stuck: str | None = None
-        self.last_read_seq: str | None = None
+        self.last_read_seq: str | None = None  # polling: last record read; fan-out: ContinuationSequenceNumber
+        self.events: Any = None  # fan-out: the open subscription's event iterator
+        self.subscription: Any = None  # its botocore EventStream (closed when the lease goes)
+        self.subscribed_at: float | None = None
+        self.subscriptions = 0  # SubscribeToShard calls that succeeded, for lessons and tests
 
     # -- one step per tick ----------------------------------------------------------------------
     def tick(self) -> None:
@@ -61,7 +81,10 @@ class ShardConsumer:
             if self.state == INITIALIZING:
                 self._initialize()
             if self.state == PROCESSING:
-                self._poll()
+                if self.worker.config.fanout:
+                    self._read_subscription()
+                else:
+                    self._poll()
         finally:
             self.busy = False
 
@@ -91,15 +114,26 @@ class ShardConsumer:
         self.worker.invoke(self, "initialize", InitializeInput(
             {"shardId": lease.key, "sequenceNumber": lease.checkpoint, "subSequenceNumber": lease.sub}))
 
-    def _fresh_iterator(self) -> str:
+    def _start(self) -> dict[str, Any]:
+        """Where reading (re)starts: after the last record read, else at the checkpoint, else the lease's
+        initial position, as {"Type": ..., "SequenceNumber"/"Timestamp": ...}."""
         lease = self.lease
-        kwargs: dict[str, Any] = {"StreamName": self.worker.stream_name, "ShardId": lease.key}
         if self.last_read_seq is not None:
-            kwargs.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", StartingSequenceNumber=self.last_read_seq)
-        elif lease.checkpoint.isdigit():
-            kwargs.update(ShardIteratorType="AT_SEQUENCE_NUMBER", StartingSequenceNumber=lease.checkpoint)
-        else:
-            kwargs.update(ShardIteratorType=lease.checkpoint if lease.checkpoint in ("TRIM_HORIZON", "LATEST") else "TRIM_HORIZON")
+            return {"Type": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": self.last_read_seq}
+        if lease.checkpoint.isdigit():
+            return {"Type": "AT_SEQUENCE_NUMBER", "SequenceNumber": lease.checkpoint}  # floor drops <= checkpoint
+        if lease.checkpoint == "AT_TIMESTAMP":
+            return {"Type": "AT_TIMESTAMP", "Timestamp": self.worker.config.initial_position_in_stream_extended}
+        return {"Type": lease.checkpoint if lease.checkpoint in ("TRIM_HORIZON", "LATEST") else "TRIM_HORIZON"}
+
+    def _fresh_iterator(self) -> str:
+        start = self._start()
+        kwargs: dict[str, Any] = {"StreamName": self.worker.stream_name, "ShardId": self.lease.key,
+                                  "ShardIteratorType": start["Type"]}
+        if "SequenceNumber" in start:
+            kwargs["StartingSequenceNumber"] = start["SequenceNumber"]
+        if "Timestamp" in start:
+            kwargs["Timestamp"] = start["Timestamp"]
         return self.worker.kinesis.get_shard_iterator(**kwargs)["ShardIterator"]
 
     def _poll(self) -> None:
@@ -117,6 +151,67 @@ class ShardConsumer:
         raw = response.get("Records", [])
         if raw:
             self.last_read_seq = raw[-1]["SequenceNumber"]
+        self.iterator = response.get("NextShardIterator")
+        self._deliver(raw, response.get("MillisBehindLatest", 0))
+        if self.iterator is None and self.state == PROCESSING:
+            self._shard_end(response.get("ChildShards", []))
+
+    # -- fan-out ---------------------------------------------------------------------------------
+    def _read_subscription(self) -> None:
+        """One SubscribeToShard event per tick; (re)subscribe when there is no open subscription."""
+        worker = self.worker
+        if self.events is None:
+            consumer_arn = worker.fanout_consumer_arn()
+            if consumer_arn is None:
+                return  # the consumer is still CREATING: the KCL waits for ACTIVE
+            try:
+                response = worker.kinesis.subscribe_to_shard(ConsumerARN=consumer_arn, ShardId=self.shard_id,
+                                                             StartingPosition=self._start())
+            except ClientError as err:  # e.g. ResourceInUseException: the last owner subscribed < 5 s ago
+                code = err.response.get("Error", {}).get("Code", "")
+                worker.count("SubscribeToShardErrors:" + code)
+                if code == "ResourceNotFoundException" and "onsumer" in str(err):
+                    worker.consumer_gone()
+                return
+            self.subscription = response["EventStream"]
+            self.events = iter(self.subscription)
+            self.subscribed_at = worker.now()
+            self.subscriptions += 1
+            worker.count("SubscribeToShard")
+            return  # the first event comes at the next tick (a second later, when one is due anyway)
+        try:
+            event = next(self.events, None)
+        except ClientError as err:  # an error event ends the subscription (e.g. another one took over)
+            code = err.response.get("Error", {}).get("Code", "")
+            worker.count("SubscribeToShardEventErrors:" + code)
+            if code == "ResourceNotFoundException" and "onsumer" in str(err):
+                worker.consumer_gone()
+            self._close_subscription()
+            return
+        if self.state != PROCESSING:
+            return  # the lease went while the event was read
+        if event is None:  # 5 minutes are up: subscribe again from the continuation sequence number
+            self._close_subscription()
+            return
+        payload = event.get("SubscribeToShardEvent")
+        if payload is None:
+            return
+        if payload.get("ContinuationSequenceNumber"):
+            self.last_read_seq = payload["ContinuationSequenceNumber"]
+        self._deliver(payload.get("Records", []), payload.get("MillisBehindLatest", 0))
+        if "ContinuationSequenceNumber" not in payload and self.state == PROCESSING:
+            self._close_subscription()
+            self._shard_end(payload.get("ChildShards", []))
+
+    def _close_subscription(self) -> None:
+        if self.subscription is not None:
+            self.subscription.close()
+        self.subscription = self.events = None
+
+    # -- delivery ----------------------------------------------------------------------------------
+    def _deliver(self, raw: list[dict[str, Any]], behind: int) -> None:
+        """De-aggregate, drop what the checkpoint covers, and hand the batch to the processor."""
+        worker = self.worker
         users = deaggregate(raw, max_key_range=(int(self.lease.starting_hash_key), int(self.lease.ending_hash_key)))
         floor = self.floor
         records = []
@@ -131,8 +226,6 @@ class ShardConsumer:
                                   timestamp_millis=int(arrival.timestamp() * 1000) if arrival is not None else 0))
         if records:
             self.floor = None  # past the checkpoint: no need to compare any more
-        self.iterator = response.get("NextShardIterator")
-        behind = response.get("MillisBehindLatest", 0)
         if records or worker.config.call_process_records_even_for_empty_record_list:
             last = records[-1] if records else None
             if last is not None:
@@ -141,8 +234,6 @@ class ShardConsumer:
             worker.delivered(self, records, size, behind)
             worker.invoke(self, "process_records",
                           ProcessRecordsInput({"records": records, "millisBehindLatest": behind}, self.checkpointer))
-        if self.iterator is None and self.state == PROCESSING:
-            self._shard_end(response.get("ChildShards", []))
 
     def _shard_end(self, child_shards: list[dict[str, Any]]) -> None:
         worker = self.worker
@@ -167,6 +258,7 @@ class ShardConsumer:
 
     # -- endings the worker asks for --------------------------------------------------------------
     def lease_lost(self) -> None:
+        self._close_subscription()
         if self.state == DONE:
             return
         was_running = self.processor is not None
@@ -186,6 +278,7 @@ class ShardConsumer:
         self.lease_lost()
 
     def crash(self) -> None:
+        self._close_subscription()  # the process is gone, and its connections with it
         self.state = DONE
         if self.checkpointer is not None:
             self.checkpointer.closed = True

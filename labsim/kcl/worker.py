@@ -19,8 +19,14 @@ take leases (2.x)      (F + 25 ms)·2           take expired leases up to ceil(l
                                                else steal one
 shard sync             60 s (leader)           create leases for new shards
 cleanup                5 min                   delete finished parents' leases once children run
-shard consumers        idle time (1.5 s)       one GetRecords per shard, deliver, checkpoint
+shard consumers        idle time (1.5 s)       polling: one GetRecords per shard, deliver, checkpoint
+                       1 s (fan-out)           fan-out: one SubscribeToShard event per shard
 =====================  ======================  ===================================================
+
+Fan-out (``retrieval_mode`` FANOUT, the default unless a polling setting is given): at start the
+worker registers a stream consumer named after the application (RegisterStreamConsumer; another
+worker of the same application finds it already there) and its shard consumers subscribe once
+DescribeStreamConsumer says ACTIVE (``labsim.kcl.shard_consumer`` has the details).
 """
 
 from __future__ import annotations
@@ -114,6 +120,10 @@ class Worker:
         self.metrics: Counter = Counter()
         self._pending_metrics: Counter = Counter()
         self._behind = 0
+        self.stream_arn: str | None = None
+        self.consumer_arn: str | None = None  # fan-out: the application's EFO consumer, once registered
+        self._consumer_active = False
+        self._consumer_checked = -math.inf
 
     def _default_id(self, lab: Any) -> str:
         if lab is None:
@@ -138,14 +148,17 @@ class Worker:
         if self.state != CREATED:
             raise RuntimeError(f"worker {self.worker_id} is {self.state}: a worker starts once; make a new Worker")
         try:
-            self.kinesis.describe_stream_summary(StreamName=self.stream_name)
+            summary = self.kinesis.describe_stream_summary(StreamName=self.stream_name)
         except ClientError as err:
             if err.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
                 raise ValueError(f"stream {self.stream_name!r} does not exist in this account and Region: create it "
                                  "(kinesis.create_stream) before starting a worker on it") from None
             raise
+        self.stream_arn = summary["StreamDescriptionSummary"]["StreamARN"]
         self.state = INITIALIZING
         cfg = self.config
+        if cfg.fanout:
+            self._register_consumer()
         self.table.ensure(cfg.lease_table_billing_mode, cfg.initial_lease_table_read_capacity,
                           cfg.initial_lease_table_write_capacity)
         every = self._every
@@ -209,6 +222,46 @@ class Worker:
         """Shard ids this worker holds right now."""
         return sorted(self.held)
 
+    # -- fan-out: the application's stream consumer ------------------------------------------------
+    @property
+    def consumer_name(self) -> str:
+        """The EFO consumer's name: the application's (KCL FanOutConfig's default)."""
+        return self.application_name
+
+    def _register_consumer(self) -> None:
+        try:
+            registered = self.kinesis.register_stream_consumer(StreamARN=self.stream_arn, ConsumerName=self.consumer_name)
+            self.consumer_arn = registered["Consumer"]["ConsumerARN"]
+        except ClientError as err:  # ResourceInUseException: another worker of this application registered it
+            code = err.response.get("Error", {}).get("Code", "")
+            if code != "ResourceInUseException":
+                self.count("RegisterStreamConsumerErrors:" + code)  # e.g. LimitExceededException: retried later
+
+    def fanout_consumer_arn(self) -> str | None:
+        """The consumer's ARN once it is ACTIVE, else None (asks DescribeStreamConsumer at most once a second)."""
+        if self._consumer_active:
+            return self.consumer_arn
+        now = self.now()
+        if now - self._consumer_checked < 1.0:
+            return None
+        self._consumer_checked = now
+        try:
+            found = self.kinesis.describe_stream_consumer(StreamARN=self.stream_arn, ConsumerName=self.consumer_name)
+        except ClientError as err:
+            code = err.response.get("Error", {}).get("Code", "")
+            self.count("DescribeStreamConsumerErrors:" + code)
+            if code == "ResourceNotFoundException":  # deregistered meanwhile: register it again
+                self._register_consumer()
+            return None
+        description = found["ConsumerDescription"]
+        self.consumer_arn = description["ConsumerARN"]
+        self._consumer_active = description["ConsumerStatus"] == "ACTIVE"
+        return self.consumer_arn if self._consumer_active else None
+
+    def consumer_gone(self) -> None:
+        """A subscription said the consumer no longer exists: look it up (and register it) again."""
+        self._consumer_active = False
+
     # -- scheduling helpers -----------------------------------------------------------------------
     def _every(self, interval: float, fn: Callable[[], Any], name: str, first: float | None = None) -> None:
         task = self.scheduler.call_every(interval, lambda: self._guard(fn), name=f"kcl {self.worker_id[:8]} {name}",
@@ -252,7 +305,8 @@ class Worker:
             return
         consumer = ShardConsumer(self, lease)
         self.consumers[lease.key] = consumer
-        consumer.task = self.scheduler.call_every(self.config.idle_between_reads, consumer.tick,
+        period = Q.EFO_HEARTBEAT_SECONDS if self.config.fanout else self.config.idle_between_reads
+        consumer.task = self.scheduler.call_every(float(period), consumer.tick,
                                                   name=f"kcl {self.worker_id[:8]} {lease.key}", first=0)
 
     def _drop(self, key: str, how: str) -> None:
@@ -410,9 +464,9 @@ class Worker:
                 self._hold(lease)
 
     # -- shards: sync, children, cleanup ------------------------------------------------------------
-    def _list_shards(self) -> list[dict[str, Any]]:
+    def _list_shards(self, **filters: Any) -> list[dict[str, Any]]:
         shards: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"StreamName": self.stream_name}
+        kwargs: dict[str, Any] = {"StreamName": self.stream_name, **filters}
         while True:
             page = self.kinesis.list_shards(**kwargs)
             shards.extend(page.get("Shards", []))
@@ -446,6 +500,10 @@ class Worker:
         if not existing:
             if initial == "TRIM_HORIZON":
                 wanted = [s for s in shards if not parents(s)]
+            elif initial == "AT_TIMESTAMP":  # the shards open at that moment (KCL: ShardFilter AT_TIMESTAMP)
+                at = {"Type": "AT_TIMESTAMP", "Timestamp": self.config.initial_position_in_stream_extended}
+                open_then = {s["ShardId"] for s in self._list_shards(ShardFilter=at)}
+                wanted = [s for s in shards if s["ShardId"] in open_then]
             else:
                 wanted = [s for s in shards if is_open(s)]
             for shard in wanted:

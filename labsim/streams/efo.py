@@ -39,7 +39,8 @@ The simulation model (events are made lazily, one per ``next()``, on the lab clo
    once, as many as the subscription's own 2 MiB/s budget allows (``quotas.EFO_READ_BYTES_PER_SECOND``,
    a token bucket holding one second's worth, independent of every other consumer and of polling
    readers); when the budget is spent, the lab clock is moved forward until it has refilled.
-2. If the next record is not deliverable yet, the lab clock is moved to the moment it is.
+2. If the next record is not deliverable yet, the lab clock is moved to the moment it is (unless a
+   heartbeat is due first: then the empty heartbeat event comes now, and the record with the next event).
 3. With no data, the clock moves to the next scheduled lab task (a producer written with
    ``lab.clock.call_every`` gets to write), and an empty event is sent every
    ``quotas.EFO_HEARTBEAT_SECONDS`` (1 s), as the service keeps a subscription alive.
@@ -241,6 +242,8 @@ class Subscription:
                 if pos < end:
                     ready = store.arrival_at(pos) + self.latency
                     if ready > now + _EPS:
+                        if now >= self.last_event_at + self.heartbeat - _EPS:
+                            return self._event([], 0)  # a heartbeat falls due while the record is in flight
                         self._advance_to(min(ready, self.ends_at))
                         continue
                     first = store.get(pos).size
