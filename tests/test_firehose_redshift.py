@@ -268,3 +268,28 @@ def test_a_typo_in_copy_options_fails_each_copy_as_a_syntax_error(lab):
     lab.clock.advance(60)
     code, message = pipeline(lab, "to-redshift").errors[-1][1:]
     assert code == "Redshift.SyntaxError" and "gzipp" in message
+
+
+def test_cluster_control_plane_and_a_paused_cluster(lab):
+    fh = make_stream(lab, retry=0)
+    rs = lab.client("redshift")
+    (cluster,) = rs.describe_clusters()["Clusters"]
+    assert cluster["ClusterIdentifier"] == "analytics" and cluster["ClusterStatus"] == "available"
+    assert cluster["DBName"] == "dev" and cluster["Endpoint"]["Port"] == 5439 and cluster["MasterUsername"] == "awsuser"
+    with pytest.raises(ClientError) as info:
+        rs.create_cluster(ClusterIdentifier="analytics", NodeType="ra3.xlplus", MasterUsername="awsuser", MasterUserPassword=PASSWORD)
+    assert info.value.response["Error"]["Code"] == "ClusterAlreadyExists"
+    with pytest.raises(ClientError) as info:
+        rs.describe_clusters(ClusterIdentifier="nope")
+    assert info.value.response["Error"]["Code"] == "ClusterNotFound"
+    assert rs.pause_cluster(ClusterIdentifier="analytics")["Cluster"]["ClusterStatus"] == "paused"
+    put(fh, ORDERS[:1])
+    lab.clock.advance(60)
+    code, message = pipeline(lab, "to-redshift").errors[-1][1:]
+    assert code == "Redshift.ConnectionFailed" and "paused" in message
+    rs.resume_cluster(ClusterIdentifier="analytics")
+    put(fh, ORDERS[1:3])
+    lab.clock.advance(60)
+    assert run_sql(lab, "select count(*) from orders") == [[2]]  # the skipped batch stays skipped (retry 0)
+    rs.delete_cluster(ClusterIdentifier="analytics", SkipFinalClusterSnapshot=True)
+    assert rs.describe_clusters()["Clusters"] == []

@@ -23,7 +23,7 @@ import json
 from typing import Any, Callable
 
 from labsim.redshift import copy as rcopy
-from labsim.redshift.data_api import cluster_named
+from labsim.redshift.clusters import cluster_named
 from labsim.redshift.warehouse import warehouse_for
 
 from . import compression, prefixes
@@ -111,8 +111,8 @@ class RedshiftWriter:
         c = self.dest.config
         m = JDBC.fullmatch(c["ClusterJDBCURL"])
         identifier, database = m.group(1), m.group(3)
-        cluster = cluster_named(self.account_id, self.region, identifier)
-        if cluster is None or getattr(cluster, "status", "available") != "available":
+        cluster = cluster_named(self.context, self.account_id, self.region, identifier)
+        if cluster is None or cluster.status != "available":
             state = "does not exist" if cluster is None else f"is {cluster.status}"
             return ("Redshift.ConnectionFailed",
                     f"Could not connect to the cluster {identifier}: it {state} in {self.region}. Create it with "
