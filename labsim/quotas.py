@@ -318,6 +318,7 @@ LAMBDA_MODEL_INVOKE_MS = Rate(1.0, "ms of simulated run time per invocation befo
 FIREHOSE_LAMBDA_BUFFER_MB_MIN = Rate(0.2, "MB, smallest Lambda processor BufferSizeInMBs", "FH-XFORM; FH-API ProcessorParameter (kinesis-facts 7.5)")
 FIREHOSE_LAMBDA_BUFFER_MB_MAX = Rate(3.0, "MB, largest Lambda processor BufferSizeInMBs", "FH-XFORM (kinesis-facts 7.5)")
 FIREHOSE_LAMBDA_BUFFER_MB_DEFAULT = Rate(1.0, "MB, default Lambda processor BufferSizeInMBs (256 KB for Splunk and Snowflake)", "FH-XFORM (kinesis-facts 7.5)")
+FIREHOSE_LAMBDA_BUFFER_MB_DEFAULT_SPLUNK = Rate(0.25, "MB (256 KB), default Lambda processor BufferSizeInMBs for Splunk and Snowflake", "FH-XFORM (kinesis-facts 7.5)")
 FIREHOSE_LAMBDA_INTERVAL_MIN = Quota(0, "s, smallest Lambda processor BufferIntervalInSeconds", "FH-XFORM (kinesis-facts 7.5)")
 FIREHOSE_LAMBDA_INTERVAL_MAX = Quota(900, "s, largest Lambda processor BufferIntervalInSeconds", "FH-XFORM (kinesis-facts 7.5)")
 FIREHOSE_LAMBDA_INTERVAL_DEFAULT = Quota(60, "s, default Lambda processor BufferIntervalInSeconds (30 s for Snowflake)", "FH-XFORM (kinesis-facts 7.5)")

@@ -259,3 +259,44 @@ def test_json_de_aggregation_splits_records_and_caps_them_at_500(lab):
     assert [v for k, v in got.items() if not k.startswith("processing-failed/")] == [b'{"a":1}\n{"a":2}\n{"a":3}\n']
     (failed,) = [v for k, v in got.items() if k.startswith("processing-failed/")]
     assert json.loads(failed)["errorCode"] == "RecordDeAggregation.TooManyRecords"
+
+
+def test_a_lambda_in_front_of_an_http_endpoint(lab):
+    from labsim.firehose import RecordingEndpoint, http_endpoint
+
+    fh, s3 = setup(lab)  # makes the function and the roles (and an S3 stream we do not use here)
+    endpoint = RecordingEndpoint()
+    http_endpoint(lab, "https://collector.example.com/in", endpoint)
+    role = "arn:aws:iam::123456789012:role/delivery"
+    fh.create_delivery_stream(DeliveryStreamName="web", HttpEndpointDestinationConfiguration={
+        "EndpointConfiguration": {"Url": "https://collector.example.com/in", "Name": "collector"}, "RoleARN": role,
+        "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 10},
+        "ProcessingConfiguration": {"Enabled": True, "Processors": [{"Type": "Lambda", "Parameters": [
+            {"ParameterName": "LambdaArn", "ParameterValue": FN_ARN}, {"ParameterName": "BufferIntervalInSeconds", "ParameterValue": "5"}]}]},
+        "S3Configuration": {"BucketARN": "arn:aws:s3:::lake", "RoleARN": role, "Prefix": "web/"}})
+    lab.clock.advance(float(quotas.FIREHOSE_CREATING_SECONDS))
+    fh.put_record_batch(DeliveryStreamName="web", Records=[{"Data": d} for d in (b"x", b"bad", b"y")])
+    lab.clock.advance(20)
+    assert endpoint.received == [b"X\n", b"Y\n"]
+    (failed,) = objects(s3, "web/processing-failed/").values()
+    assert base64.b64decode(json.loads(failed)["rawData"]) == b"bad"
+
+
+def test_splunk_buffers_256_kb_for_its_lambda_by_default(lab):
+    from labsim.firehose import pipeline
+
+    setup(lab)
+    fh = lab.client("firehose")
+    fh.create_delivery_stream(DeliveryStreamName="to-splunk", SplunkDestinationConfiguration={
+        "HECEndpoint": "https://splunk.example.com:8088", "HECEndpointType": "Raw", "HECToken": "t0ken",
+        "S3Configuration": {"RoleARN": "arn:aws:iam::123456789012:role/delivery", "BucketARN": "arn:aws:s3:::lake"},
+        "ProcessingConfiguration": {"Enabled": True, "Processors": [{"Type": "Lambda", "Parameters": [
+            {"ParameterName": "LambdaArn", "ParameterValue": FN_ARN}, {"ParameterName": "RoleArn",
+                                                                        "ParameterValue": "arn:aws:iam::123456789012:role/delivery"}]}]}})
+    lab.clock.advance(float(quotas.FIREHOSE_CREATING_SECONDS))
+    assert pipeline(lab, "to-splunk").size_limit == 256 * 1024
+    logs = lab.client("logs")
+    fh.put_record_batch(DeliveryStreamName="to-splunk", Records=[{"Data": b"e" * 1000}] * 200)  # 200 KB: waits
+    assert logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/xform")["logGroups"] == []
+    fh.put_record_batch(DeliveryStreamName="to-splunk", Records=[{"Data": b"e" * 1000}] * 70)  # past 256 KiB: invoked now
+    assert logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/xform")["logGroups"] != []

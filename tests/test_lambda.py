@@ -180,6 +180,13 @@ def test_event_and_dry_run(lab):
     assert "event ran 7" in log_messages(lab)
 
 
+def test_invoke_async_queues_the_event(lab):
+    lam = make(lab, "def handler(e, c):\n    print('async ran', e)\n")
+    assert lam.invoke_async(FunctionName="fn", InvokeArgs=b'"z"')["Status"] == 202
+    lab.clock.advance(0.001)
+    assert "async ran z" in log_messages(lab)
+
+
 def test_non_python_runtimes_and_images_are_refused_clearly(lab):
     lam = lab.client("lambda")
     with pytest.raises(ClientError) as err:

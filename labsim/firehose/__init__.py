@@ -27,6 +27,11 @@ OpenSearch and Splunk destinations (issue 12): ``opensearch`` (the writer, index
 IDs, failed documents), ``searchindex`` (the lab's stand-in index a learner searches), ``splunk`` (an
 in-lab HEC with indexer acknowledgements), ``backup`` (S3 backup of their records).
 
+Data transformation (issue 12): ``processing`` (ProcessingConfiguration's processors: the Lambda
+contract through ``labsim.awslambda``, de-aggregation, decompression, CloudWatch Logs extraction, jq
+metadata, delimiters; ``processing-failed/`` documents), ``partitioning`` (dynamic partitioning: keys,
+one buffer per active partition, the limit), ``transform`` (wires them into a stream's pipeline).
+
 For lessons: ``opensearch_domain(lab, name)`` (search what was indexed), ``splunk_hec(lab, url, token)``,
 ``http_endpoint(lab, url, handler)``, ``RecordingEndpoint``, ``read_object(s3, bucket,
 key)`` (download and decompress by extension), ``billed_bytes(size)``, ``pipeline(lab, name)``.

@@ -218,10 +218,6 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
             writer: Any = HttpEndpointWriter(name, dest, self.context, backup, self.naming, self.metrics)
         elif dest.kind == "Redshift":
             writer = redshift_writer(self, name, version, dest)
-        elif transform.needed(dest):  # processors, dynamic partitioning, source backup (labsim.firehose.transform)
-            return transform.build(self.clock, self.context, name, stream.delivery_stream_arn, self.region_name,
-                                   (stream.source or {}).get("KinesisStreamARN"), version, dest, self.s3, self.naming,
-                                   self.metrics)
         elif dest.kind in SEARCH_AND_SPLUNK:
             backup_dest = parse_destination("S3", dest.config["S3Configuration"])
             backup = S3Writer(name, version, backup_dest, self.s3, self.naming, self.metrics)
@@ -231,6 +227,10 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
             writer = S3Writer(name, version, dest, self.s3, self.naming, self.metrics)
             if dest.kind == "ExtendedS3" and conversion.enabled(dest.config):
                 writer = conversion.ColumnarWriter(writer, self.context, self.account_id, self.region_name)
+        if transform.needed(dest):  # processors, dynamic partitioning, source backup (labsim.firehose.transform)
+            return transform.build(self.clock, self.context, name, stream.delivery_stream_arn, self.region_name,
+                                   (stream.source or {}).get("KinesisStreamARN"), version, dest, self.s3, self.naming,
+                                   self.metrics, sink=None if dest.kind == "ExtendedS3" else lambda: writer)
         return Pipeline(self.clock, name, writer, dest.size_bytes, dest.interval, self.metrics)
 
     def delete_delivery_stream(self, delivery_stream_name: str) -> None:  # type: ignore[override]

@@ -28,7 +28,7 @@ from typing import Any
 
 from labsim import quotas
 
-from . import conversion, opensearch, prefixes, redshift_config, splunk
+from . import conversion, opensearch, prefixes, processing, redshift_config, splunk
 from .errors import InvalidArgumentError
 
 #: kind -> (size min, size max, size default, interval min, interval max, interval default)
@@ -158,15 +158,14 @@ def parse_destination(kind: str, config: dict[str, Any]) -> Destination:
         dynamic = bool((c.get("DynamicPartitioningConfiguration") or {}).get("Enabled", False))
         prefixes.check_prefixes(c.get("Prefix", ""), c.get("ErrorOutputPrefix"), c.get("CustomTimeZone") or "UTC", dynamic)
         if kind == "ExtendedS3":  # processors, dynamic partitioning, source backup: labsim.firehose.processing
-            from . import partitioning, processing
+            from . import partitioning
 
             partitioning.check(c, set(processing.check(c).params))
             if c["S3BackupMode"] == "Enabled" and not c.get("S3BackupConfiguration"):
                 raise InvalidArgumentError("S3BackupMode Enabled needs an S3BackupConfiguration (the backup bucket).")
     elif kind == "HttpEndpoint":
         c["BufferingHints"] = _hints(kind, c.get("BufferingHints"), False)
-        if (c.get("ProcessingConfiguration") or {}).get("Enabled"):
-            raise InvalidArgumentError("labsim runs ProcessingConfiguration for ExtendedS3 destinations only.")
+        processing.check(c, kind)
         c.setdefault("RequestConfiguration", {"ContentEncoding": "NONE"})
         c["RequestConfiguration"].setdefault("ContentEncoding", "NONE")
         c.setdefault("RetryOptions", {"DurationInSeconds": quotas.FIREHOSE_HTTP_RETRY_SECONDS_DEFAULT})
@@ -177,6 +176,7 @@ def parse_destination(kind: str, config: dict[str, Any]) -> Destination:
     elif kind in opensearch.KINDS or kind == "Splunk":
         c["BufferingHints"] = _hints(kind, c.get("BufferingHints"), False)
         c = opensearch.parse(kind, c) if kind in opensearch.KINDS else splunk.parse(c)
+        processing.check(c, kind)
     elif kind in BUFFER_RANGES:
         c["BufferingHints"] = _hints(kind, c.get("BufferingHints"), False)
         raise InvalidArgumentError(

@@ -100,7 +100,8 @@ class Processors:
     __slots__ = ("params", "lambda_arn", "role_arn", "retries", "buffer_bytes", "interval", "query", "sub_type",
                  "split_delimiter", "append_delimiter", "extract_messages", "decompress")
 
-    def __init__(self, config: dict[str, Any] | None, role_arn: str) -> None:
+    def __init__(self, config: dict[str, Any] | None, role_arn: str,
+                 default_buffer_mb: float = quotas.FIREHOSE_LAMBDA_BUFFER_MB_DEFAULT) -> None:
         self.params: dict[str, dict[str, str]] = {}
         config = config or {}
         if config.get("Enabled", False):
@@ -124,7 +125,7 @@ class Processors:
         lam = lam or {}
         self.role_arn = lam.get("RoleArn") or role_arn
         self.retries = _number(lam, "NumberOfRetries", quotas.FIREHOSE_LAMBDA_RETRIES_DEFAULT, 0, quotas.FIREHOSE_LAMBDA_RETRIES_MAX, int)
-        size = _number(lam, "BufferSizeInMBs", quotas.FIREHOSE_LAMBDA_BUFFER_MB_DEFAULT, quotas.FIREHOSE_LAMBDA_BUFFER_MB_MIN,
+        size = _number(lam, "BufferSizeInMBs", default_buffer_mb, quotas.FIREHOSE_LAMBDA_BUFFER_MB_MIN,
                        quotas.FIREHOSE_LAMBDA_BUFFER_MB_MAX, float)
         self.buffer_bytes = int(size * quotas.MiB) if self.lambda_arn else 0
         self.interval = _number(lam, "BufferIntervalInSeconds", quotas.FIREHOSE_LAMBDA_INTERVAL_DEFAULT,
@@ -181,9 +182,14 @@ def _number(params: dict[str, str], name: str, default: Any, lo: Any, hi: Any, k
     return value
 
 
-def check(config: dict[str, Any]) -> Processors:
-    """Validate an ExtendedS3 configuration's ProcessingConfiguration (raises InvalidArgumentException)."""
-    return Processors(config.get("ProcessingConfiguration"), config.get("RoleARN", ""))
+def check(config: dict[str, Any], kind: str = "ExtendedS3") -> Processors:
+    """A destination configuration's ProcessingConfiguration, checked (raises InvalidArgumentException).
+
+    The Lambda runs as the processor's RoleArn, else the destination's RoleARN (Splunk has none: its S3
+    backup's); its buffer defaults to 1 MB, 256 KB for Splunk (kinesis-facts 7.5)."""
+    role = config.get("RoleARN") or (config.get("S3Configuration") or {}).get("RoleARN", "")
+    default = quotas.FIREHOSE_LAMBDA_BUFFER_MB_DEFAULT_SPLUNK if kind == "Splunk" else quotas.FIREHOSE_LAMBDA_BUFFER_MB_DEFAULT
+    return Processors(config.get("ProcessingConfiguration"), role, default)
 
 
 # -- the built-in processors --------------------------------------------------------------------------

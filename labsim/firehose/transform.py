@@ -1,5 +1,8 @@
 """The processing stage of a delivery stream: wires ``processing`` and ``partitioning`` into the pipeline.
 
+Processors run for ExtendedS3, HTTP endpoint, OpenSearch and Splunk destinations (not Redshift yet: it
+refuses ProcessingConfiguration); dynamic partitioning and source-record backup are ExtendedS3's.
+
 ``build`` returns the stream's first pipeline when it has processors, dynamic partitioning or
 source-record backup: its buffer is the Lambda processor's (BufferSizeInMBs / BufferIntervalInSeconds;
 none without a Lambda: records go straight through) and its "writer" is a ``Stage`` that runs the
@@ -18,13 +21,19 @@ from . import conversion, partitioning, prefixes
 from .config import Destination, parse_destination
 from .delivery import Batch, Pipeline
 from .destinations import S3Writer
-from .processing import Failure, Item, LambdaStep, Processors, failure_documents, run_all
+from .processing import Failure, Item, LambdaStep, check, failure_documents, run_all
+
+
+#: Destinations whose records labsim can run through processors (Redshift: not simulated).
+PROCESSED = ("ExtendedS3", "HttpEndpoint", "Splunk", "Amazonopensearchservice", "Elasticsearch", "AmazonOpenSearchServerless")
 
 
 def needed(dest: Destination) -> bool:
     c = dest.config
-    return dest.kind == "ExtendedS3" and (bool((c.get("ProcessingConfiguration") or {}).get("Enabled"))
-                                          or partitioning.enabled(c) or c.get("S3BackupMode") == "Enabled")
+    processing = bool((c.get("ProcessingConfiguration") or {}).get("Enabled"))
+    if dest.kind == "ExtendedS3":
+        return processing or partitioning.enabled(c) or c.get("S3BackupMode") == "Enabled"
+    return processing and dest.kind in PROCESSED
 
 
 class PartitionWriter(S3Writer):
@@ -126,10 +135,14 @@ class StagedPipeline(Pipeline):
 
 
 def build(clock: Any, context: Any, stream_name: str, stream_arn: str, region: str, source_arn: str | None,
-          version: Callable[[], str], dest: Destination, s3: Any, naming: Any, metrics: Any) -> Pipeline:
-    """The staged pipeline of an ExtendedS3 stream with processing, partitioning or backup."""
+          version: Callable[[], str], dest: Destination, s3: Any, naming: Any, metrics: Any,
+          sink: Callable[[], Any] | None = None) -> Pipeline:
+    """The staged pipeline of a stream with processing (and, for ExtendedS3, partitioning or backup).
+
+    ``sink`` builds the destination writer of a non-S3 destination (HTTP endpoint, OpenSearch, Splunk);
+    their failed records go to the error prefix of their S3Configuration."""
     c = dest.config
-    procs = Processors(c.get("ProcessingConfiguration"), c.get("RoleARN", ""))
+    procs = check(c, dest.kind)
     step = None
     if procs.lambda_arn:
         rng = context.rng(f"firehose-lambda:{stream_arn}") if context is not None else __import__("random").Random(0)
@@ -145,7 +158,10 @@ def build(clock: Any, context: Any, stream_name: str, stream_arn: str, region: s
             writer = conversion.ColumnarWriter(writer, context, context.account_id, region)
         return Pipeline(clock, stream_name, writer, dest.size_bytes, dest.interval, metrics)
 
-    errors = S3Writer(stream_name, version, dest, s3, naming, metrics)
+    if sink is not None:
+        make = lambda _q, _l: Pipeline(clock, stream_name, sink(), dest.size_bytes, dest.interval, metrics)  # noqa: E731
+    s3_dest = dest if dest.kind == "ExtendedS3" else parse_destination("S3", c["S3Configuration"])
+    errors = S3Writer(stream_name, version, s3_dest, s3, naming, metrics)
     backup = None
     if c.get("S3BackupMode") == "Enabled" and c.get("S3BackupConfiguration"):
         bdest = parse_destination("S3", c["S3BackupConfiguration"])
