@@ -333,3 +333,14 @@ def test_vpc_delivery_is_refused_clearly(lab):
             "S3Configuration": s3_config(), "VpcConfiguration": {
                 "SubnetIds": ["subnet-1"], "RoleARN": ROLE, "SecurityGroupIds": ["sg-1"]}})
     assert code(err) == "InvalidArgumentException" and "VpcConfiguration" in err.value.response["Error"]["Message"]
+
+
+def test_all_documents_backs_up_even_when_the_domain_is_gone(lab):
+    fh, s3 = make(lab, create_domain=False, DomainARN="arn:aws:es:us-east-1:123456789012:domain/nowhere",
+                  S3BackupMode="AllDocuments", S3Configuration=s3_config(Prefix="all/"), RetryOptions={"DurationInSeconds": 0})
+    put(fh, [{"x": 1}])
+    lab.clock.advance(60)
+    copies = [body for key, body in objects(s3, "all/").items() if "-failed/" not in key]
+    assert copies == [b'{"x": 1}']  # the copy of every record, besides the failed-documents JSON
+    (doc,) = failed_documents(s3, "all/AmazonOpenSearchService-failed/")
+    assert doc["errorCode"] == "OS.ResourceNotFound"

@@ -73,7 +73,7 @@ class Destination:
         self.error_prefix = s3.get("ErrorOutputPrefix") or None
         self.time_zone = config.get("CustomTimeZone") or "UTC"
         self.file_extension = config.get("FileExtension")
-        self.backup = config.get("S3BackupMode", "FailedDataOnly" if kind == "HttpEndpoint" else "Disabled")
+        self.backup = config.get("S3BackupMode", "Disabled" if kind != "HttpEndpoint" else "FailedDataOnly")
 
     def extension(self) -> str:
         if self.file_extension is not None:

@@ -249,6 +249,8 @@ class OpenSearchWriter:
         return known
 
     def deliver(self, batch: Batch, now: float) -> tuple[str, str] | None:
+        if self.dest.backup == "AllDocuments" and batch.attempts == 1:
+            self._backup(batch, b"".join(batch.records), now, None)  # every record, whatever happens next
         cluster, error = self._cluster()
         if error is not None:
             self._assign(batch)
@@ -259,8 +261,6 @@ class OpenSearchWriter:
         generated = (c.get("DocumentIdOptions") or {}).get("DefaultDocumentIdFormat") == "NO_DOCUMENT_ID"
         type_name = c.get("TypeName", "")
         cluster.requests.append((now, len(batch)))
-        if self.dest.backup == "AllDocuments" and batch.attempts == 1:
-            self._backup(batch, b"".join(batch.records), now, None)
         failed: list[int] = []
         reasons: list[str] = []
         indexed_bytes = 0
