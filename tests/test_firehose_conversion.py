@@ -241,7 +241,7 @@ def test_nested_types_and_decimal(lab):
 
 def test_missing_table_fails_the_delivery_and_it_is_retried_until_the_table_exists(lab):
     fh = make_stream(lab, table=False)
-    put(fh, ORDERS[:5])
+    put(fh, ORDERS[:5] + [b"{"])
     lab.clock.advance(60)
     assert keys(lab) == []
     errors = pipeline(lab, "orders").errors
@@ -249,6 +249,7 @@ def test_missing_table_fails_the_delivery_and_it_is_retried_until_the_table_exis
     make_table(lab)
     lab.clock.advance(120)
     assert len(parquet_rows(lab)) == 5
+    assert len(failures(lab)) == 1  # failed rows are written once the schema can be read, not lost
 
 
 def test_the_schema_is_read_as_the_delivery_role(lab):
