@@ -328,6 +328,8 @@ def test_buffer_size_at_least_64_mib_and_128_by_default(lab):
     ext = desc["Destinations"][0]["ExtendedS3DestinationDescription"]
     assert ext["BufferingHints"] == {"SizeInMBs": 128, "IntervalInSeconds": 300}
     assert ext["DataFormatConversionConfiguration"]["SchemaConfiguration"]["TableName"] == "orders"
+    assert ext["DataFormatConversionConfiguration"]["Enabled"] is True
+    assert ext["DataFormatConversionConfiguration"]["SchemaConfiguration"]["VersionId"] == "LATEST"
 
 
 def test_outer_compression_must_stay_uncompressed(lab):

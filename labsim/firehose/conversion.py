@@ -86,6 +86,8 @@ def check_configuration(config: dict[str, Any]) -> None:
     if len(given) != 1:
         raise InvalidArgumentError(
             f"OutputFormatConfiguration.Serializer must set exactly one of ParquetSerDe or OrcSerDe; got {len(given)}.")
+    block.setdefault("Enabled", True)  # the defaults DescribeDeliveryStream shows
+    schema.setdefault("VersionId", "LATEST")
 
 
 def extension(config: dict[str, Any]) -> str:
