@@ -241,7 +241,7 @@ def test_nested_types_and_decimal(lab):
 
 def test_missing_table_fails_the_delivery_and_it_is_retried_until_the_table_exists(lab):
     fh = make_stream(lab, table=False)
-    put(fh, ORDERS[:5])
+    put(fh, ORDERS[:5] + [b"{"])
     lab.clock.advance(60)
     assert keys(lab) == []
     errors = pipeline(lab, "orders").errors
@@ -249,6 +249,7 @@ def test_missing_table_fails_the_delivery_and_it_is_retried_until_the_table_exis
     make_table(lab)
     lab.clock.advance(120)
     assert len(parquet_rows(lab)) == 5
+    assert len(failures(lab)) == 1  # failed rows are written once the schema can be read, not lost
 
 
 def test_the_schema_is_read_as_the_delivery_role(lab):
@@ -327,6 +328,8 @@ def test_buffer_size_at_least_64_mib_and_128_by_default(lab):
     ext = desc["Destinations"][0]["ExtendedS3DestinationDescription"]
     assert ext["BufferingHints"] == {"SizeInMBs": 128, "IntervalInSeconds": 300}
     assert ext["DataFormatConversionConfiguration"]["SchemaConfiguration"]["TableName"] == "orders"
+    assert ext["DataFormatConversionConfiguration"]["Enabled"] is True
+    assert ext["DataFormatConversionConfiguration"]["SchemaConfiguration"]["VersionId"] == "LATEST"
 
 
 def test_outer_compression_must_stay_uncompressed(lab):
@@ -360,3 +363,29 @@ def test_parquet_block_and_page_minimums_are_the_model_s(lab):
     page = conversion(serializer={"ParquetSerDe": {"PageSizeBytes": 1024}})
     code, message = error_of(lambda: create(lab, conv=page))
     assert code == "ValidationException" and str(quotas.FIREHOSE_PARQUET_PAGE_BYTES_MIN) in message
+
+
+def test_conversion_after_dynamic_partitioning_gives_one_parquet_object_per_partition(lab):
+    make_role(lab)
+    make_table(lab)
+    lab.client("s3").create_bucket(Bucket="lake")
+    fh = lab.client("firehose")
+    fh.create_delivery_stream(DeliveryStreamName="orders", ExtendedS3DestinationConfiguration={
+        "RoleARN": ROLE, "BucketARN": "arn:aws:s3:::lake", "Prefix": "customer=!{partitionKeyFromQuery:customer}/",
+        "ErrorOutputPrefix": "errors/!{firehose:error-output-type}/",
+        "BufferingHints": {"SizeInMBs": 64, "IntervalInSeconds": 60},
+        "DynamicPartitioningConfiguration": {"Enabled": True},
+        "ProcessingConfiguration": {"Enabled": True, "Processors": [{"Type": "MetadataExtraction", "Parameters": [
+            {"ParameterName": "MetadataExtractionQuery", "ParameterValue": "{customer: .customer}"},
+            {"ParameterName": "JsonParsingEngine", "ParameterValue": "JQ-1.6"}]}]},
+        "DataFormatConversionConfiguration": conversion()})
+    lab.clock.advance(float(quotas.FIREHOSE_CREATING_SECONDS))
+    put(fh, ORDERS[:9] + [{"id": "x", "customer": "c0"}])
+    lab.clock.advance(60)
+    parquet = [k for k in keys(lab) if k.endswith(".parquet")]
+    assert sorted(k.split("/")[0] for k in parquet) == ["customer=c0", "customer=c1", "customer=c2"]
+    for key in parquet:
+        rows = pq.read_table(io.BytesIO(body(lab, key))).to_pylist()
+        assert len(rows) == 3 and {r["customer"] for r in rows} == {key.split("/")[0].split("=")[1]}
+    (failed,) = keys(lab, "errors/format-conversion-failed/")
+    assert json.loads(base64.b64decode(json.loads(body(lab, failed))["rawData"])) == {"id": "x", "customer": "c0"}

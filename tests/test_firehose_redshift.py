@@ -5,6 +5,7 @@ Rows are queried back with ``redshift-data`` ExecuteStatement / DescribeStatemen
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import gzip
 import json
@@ -268,3 +269,68 @@ def test_a_typo_in_copy_options_fails_each_copy_as_a_syntax_error(lab):
     lab.clock.advance(60)
     code, message = pipeline(lab, "to-redshift").errors[-1][1:]
     assert code == "Redshift.SyntaxError" and "gzipp" in message
+
+
+def test_cluster_control_plane_and_a_paused_cluster(lab):
+    fh = make_stream(lab, retry=0)
+    rs = lab.client("redshift")
+    (cluster,) = rs.describe_clusters()["Clusters"]
+    assert cluster["ClusterIdentifier"] == "analytics" and cluster["ClusterStatus"] == "available"
+    assert cluster["DBName"] == "dev" and cluster["Endpoint"]["Port"] == 5439 and cluster["MasterUsername"] == "awsuser"
+    with pytest.raises(ClientError) as info:
+        rs.create_cluster(ClusterIdentifier="analytics", NodeType="ra3.xlplus", MasterUsername="awsuser", MasterUserPassword=PASSWORD)
+    assert info.value.response["Error"]["Code"] == "ClusterAlreadyExists"
+    with pytest.raises(ClientError) as info:
+        rs.describe_clusters(ClusterIdentifier="nope")
+    assert info.value.response["Error"]["Code"] == "ClusterNotFound"
+    assert rs.pause_cluster(ClusterIdentifier="analytics")["Cluster"]["ClusterStatus"] == "paused"
+    put(fh, ORDERS[:1])
+    lab.clock.advance(60)
+    code, message = pipeline(lab, "to-redshift").errors[-1][1:]
+    assert code == "Redshift.ConnectionFailed" and "paused" in message
+    rs.resume_cluster(ClusterIdentifier="analytics")
+    put(fh, ORDERS[1:3])
+    lab.clock.advance(60)
+    assert run_sql(lab, "select count(*) from orders") == [[2]]  # the skipped batch stays skipped (retry 0)
+    rs.delete_cluster(ClusterIdentifier="analytics", SkipFinalClusterSnapshot=True)
+    assert rs.describe_clusters()["Clusters"] == []
+
+
+CSV_TO_JSON = """
+import base64, json
+def handler(event, context):
+    out = []
+    for r in event["records"]:
+        line = base64.b64decode(r["data"]).decode().strip()
+        parts = line.split(",")
+        if len(parts) != 3:
+            out.append({"recordId": r["recordId"], "result": "ProcessingFailed", "data": r["data"]})
+            continue
+        doc = {"id": int(parts[0]), "customer": parts[1], "amount": float(parts[2])}
+        out.append({"recordId": r["recordId"], "result": "Ok", "data": base64.b64encode((json.dumps(doc) + "\\n").encode()).decode()})
+    return {"records": out}
+"""
+
+
+def test_a_lambda_transforms_records_before_the_copy_and_the_source_is_backed_up(lab):
+    from test_lambda import TRUST, zip_of
+
+    make_role(lab, actions=("s3:*", "lambda:InvokeFunction"))
+    fn_role = lab.client("iam").create_role(RoleName="fn", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    arn = lab.client("lambda").create_function(FunctionName="csv", Runtime="python3.12", Role=fn_role, Handler="index.handler",
+                                               Code={"ZipFile": zip_of({"index.py": CSV_TO_JSON})}, Timeout=60)["FunctionArn"]
+    lab.client("s3").create_bucket(Bucket="backup")
+    fh = make_stream(lab, role=False, S3BackupMode="Enabled",
+                     S3BackupConfiguration={"RoleARN": ROLE, "BucketARN": "arn:aws:s3:::backup", "Prefix": "source/"},
+                     ProcessingConfiguration={"Enabled": True, "Processors": [{"Type": "Lambda", "Parameters": [
+                         {"ParameterName": "LambdaArn", "ParameterValue": arn},
+                         {"ParameterName": "BufferIntervalInSeconds", "ParameterValue": "10"}]}]})
+    put(fh, ["1,ana,2.5", "2,bob,3.5", "broken"])
+    lab.clock.advance(120)
+    assert run_sql(lab, "select id, customer, amount from orders order by id") == [[1, "ana", "2.50"], [2, "bob", "3.50"]]
+    (failed,) = keys(lab, prefix="processing-failed/")
+    doc = json.loads(lab.client("s3").get_object(Bucket="staging", Key=failed)["Body"].read())
+    assert base64.b64decode(doc["rawData"]) == b"broken\n"
+    lab.clock.advance(300)  # the backup has its own buffer (default 300 s)
+    backed = b"".join(lab.client("s3").get_object(Bucket="backup", Key=k)["Body"].read() for k in keys(lab, bucket="backup"))
+    assert backed == b"1,ana,2.5\n2,bob,3.5\nbroken\n"  # the source records, as sent, once

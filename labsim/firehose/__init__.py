@@ -32,6 +32,10 @@ contract through ``labsim.awslambda``, de-aggregation, decompression, CloudWatch
 metadata, delimiters; ``processing-failed/`` documents), ``partitioning`` (dynamic partitioning: keys,
 one buffer per active partition, the limit), ``transform`` (wires them into a stream's pipeline).
 
+Record format conversion and Redshift (issue 12): ``conversion`` (JSON to Parquet/ORC with a Glue
+table's schema, OpenX / Hive JSON SerDe rules, ``format-conversion-failed/``), ``redshift`` (S3 staging,
+COPY into the cluster's table in ``labsim.redshift``, ``errors/`` manifests), ``redshift_config``.
+
 For lessons: ``opensearch_domain(lab, name)`` (search what was indexed), ``splunk_hec(lab, url, token)``,
 ``http_endpoint(lab, url, handler)``, ``RecordingEndpoint``, ``read_object(s3, bucket,
 key)`` (download and decompress by extension), ``billed_bytes(size)``, ``pipeline(lab, name)``.

@@ -184,6 +184,7 @@ def parse_destination(kind: str, config: dict[str, Any]) -> Destination:
         )
     elif kind == "Redshift":
         c = redshift_config.check_configuration(c, lambda s3: _hints("S3", s3.get("BufferingHints"), False))
+        processing.check(c, kind)
     else:
         raise InvalidArgumentError(f"labsim does not deliver to {kind} yet (issue 12).")
     return Destination(kind, c)

@@ -86,6 +86,8 @@ def check_configuration(config: dict[str, Any]) -> None:
     if len(given) != 1:
         raise InvalidArgumentError(
             f"OutputFormatConfiguration.Serializer must set exactly one of ParquetSerDe or OrcSerDe; got {len(given)}.")
+    block.setdefault("Enabled", True)  # the defaults DescribeDeliveryStream shows
+    schema.setdefault("VersionId", "LATEST")
 
 
 def extension(config: dict[str, Any]) -> str:
@@ -406,7 +408,7 @@ class ColumnarWriter:
     """Wraps the stream's S3Writer: convert, write the columnar object, send failed rows to the error prefix."""
 
     metric = "DeliveryToS3"
-    __slots__ = ("s3writer", "context", "account_id", "region", "block", "deserializer", "converted", "failed")
+    __slots__ = ("s3writer", "context", "account_id", "region", "block", "deserializer", "converted", "failed", "reported")
 
     def __init__(self, s3writer: Any, context: Any, account_id: str, region: str) -> None:
         import copy
@@ -425,6 +427,7 @@ class ColumnarWriter:
         self.deserializer = JsonDeserializer(self.block["InputFormatConfiguration"]["Deserializer"])
         self.converted = 0  # rows written as Parquet/ORC
         self.failed = 0  # rows written to format-conversion-failed/
+        self.reported: set[int] = set()  # id() of batches whose failed rows are written (not again on a retry)
 
     def retry_window(self) -> float:
         return self.s3writer.retry_window()
@@ -450,22 +453,26 @@ class ColumnarWriter:
                 bad.append((i, exc))
         add = self.s3writer.metrics.add
         stream = self.s3writer.stream
-        if bad and batch.attempts == 1:  # written once, not again on a retry of the columnar object
-            error = self._write_failures(batch, bad, table, now)
-            if error is not None:
-                return error
-            self.failed += len(bad)
-        add(now, stream, "FailedConversion.Records", float(len(bad)))
-        add(now, stream, "FailedConversion.Bytes", float(sum(len(batch.records[i]) for i, _ in bad)))
-        add(now, stream, "SucceedConversion.Records", float(len(good)))
+        if id(batch) not in self.reported:  # once per batch, not again on a retry of the columnar object
+            if bad:
+                error = self._write_failures(batch, bad, table, now)
+                if error is not None:
+                    return error
+                self.failed += len(bad)
+            self.reported.add(id(batch))
+            add(now, stream, "FailedConversion.Records", float(len(bad)))
+            add(now, stream, "FailedConversion.Bytes", float(sum(len(batch.records[i]) for i, _ in bad)))
+            add(now, stream, "SucceedConversion.Records", float(len(good)))
         if not good:
+            self.reported.discard(id(batch))
             return None
         body = serialize(good, columns, self.block["OutputFormatConfiguration"]["Serializer"])
         rows = Batch([batch.records[i] for i in kept], [batch.arrivals[i] for i in kept],
                      sum(len(batch.records[i]) for i in kept))
-        add(now, stream, "SucceedConversion.Bytes", float(rows.nbytes))
         error = self.s3writer.write(rows, body, self.s3writer.dest.prefix, now)
         if error is None:
+            self.reported.discard(id(batch))
+            add(now, stream, "SucceedConversion.Bytes", float(rows.nbytes))
             self.converted += len(good)
             self.s3writer.objects += 1
             add(now, stream, "DeliveryToS3.Records", float(len(rows)))
@@ -493,4 +500,5 @@ class ColumnarWriter:
         return w.s3.put(dest.bucket, key, ("\n".join(lines) + "\n").encode())
 
     def give_up(self, batch: Any, now: float, error: tuple[str, str]) -> None:
+        self.reported.discard(id(batch))
         self.s3writer.give_up(batch, now, error)

@@ -8,7 +8,8 @@ GZIP only) with a manifest under ``<Prefix>manifests/``, then Firehose runs ``CO
 no table, rows the table rejects beyond MAXERROR) is retried for ``RetryOptions.DurationInSeconds``
 (0-7,200 s, default 3,600); then Firehose skips the batch and writes its manifest under
 ``<Prefix>errors/manifests/`` for a manual backfill (the staged data stays in S3). With
-``S3BackupMode=Enabled`` every delivery's source records are also written to the backup bucket.
+``S3BackupMode=Enabled`` every delivery's source records are also written to the backup bucket (by the
+processing stage, ``labsim.firehose.transform``, when a ProcessingConfiguration transforms them first).
 
 Metrics: ``DeliveryToRedshift.Records`` / ``.Bytes`` / ``.Success`` (and ``.DataFreshness`` from the
 pipeline), ``DeliveryToS3.*`` for the staging objects, ``BackupToS3.*``.
@@ -23,7 +24,7 @@ import json
 from typing import Any, Callable
 
 from labsim.redshift import copy as rcopy
-from labsim.redshift.data_api import cluster_named
+from labsim.redshift.clusters import cluster_named
 from labsim.redshift.warehouse import warehouse_for
 
 from . import compression, prefixes
@@ -111,8 +112,8 @@ class RedshiftWriter:
         c = self.dest.config
         m = JDBC.fullmatch(c["ClusterJDBCURL"])
         identifier, database = m.group(1), m.group(3)
-        cluster = cluster_named(self.account_id, self.region, identifier)
-        if cluster is None or getattr(cluster, "status", "available") != "available":
+        cluster = cluster_named(self.context, self.account_id, self.region, identifier)
+        if cluster is None or cluster.status != "available":
             state = "does not exist" if cluster is None else f"is {cluster.status}"
             return ("Redshift.ConnectionFailed",
                     f"Could not connect to the cluster {identifier}: it {state} in {self.region}. Create it with "
@@ -154,7 +155,8 @@ def redshift_writer(backend: Any, stream: str, version: Callable[[], str], dest:
     staging = S3Writer(stream, version, parse_destination("S3", dest.config["S3Configuration"]), backend.s3,
                        backend.naming, backend.metrics)
     backup = None
-    if dest.config.get("S3BackupMode") == "Enabled":
+    processing = bool((dest.config.get("ProcessingConfiguration") or {}).get("Enabled"))
+    if dest.config.get("S3BackupMode") == "Enabled" and not processing:  # with processors, the stage backs up the source
         backup = S3Writer(stream, version, parse_destination("S3", dest.config["S3BackupConfiguration"]), backend.s3,
                           backend.naming, backend.metrics)
     return RedshiftWriter(stream, dest, backend.context, backend.account_id, backend.region_name, staging, backup,

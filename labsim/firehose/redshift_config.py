@@ -32,9 +32,6 @@ def check_configuration(c: dict[str, Any], hints: Callable[[dict[str, Any]], dic
         raise InvalidArgumentError("The Redshift destination needs Username and Password (or a SecretsManagerConfiguration).")
     if (c.get("SecretsManagerConfiguration") or {}).get("Enabled"):
         raise InvalidArgumentError("labsim does not simulate Secrets Manager for Redshift: give Username and Password.")
-    if (c.get("ProcessingConfiguration") or {}).get("Enabled"):
-        raise InvalidArgumentError("labsim runs ProcessingConfiguration for ExtendedS3 destinations only: transform "
-                                   "in a Lambda-backed ExtendedS3 stream, or load Redshift from the data as sent.")
     if not (c.get("CopyCommand") or {}).get("DataTableName"):
         raise InvalidArgumentError("CopyCommand.DataTableName is required: the table Firehose COPYs into.")
     try:  # Firehose does not parse CopyOptions (a typo fails each COPY); what labsim cannot run is refused now

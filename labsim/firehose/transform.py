@@ -1,7 +1,6 @@
 """The processing stage of a delivery stream: wires ``processing`` and ``partitioning`` into the pipeline.
 
-Processors run for ExtendedS3, HTTP endpoint, OpenSearch and Splunk destinations (not Redshift yet: it
-refuses ProcessingConfiguration); dynamic partitioning and source-record backup are ExtendedS3's.
+Processors run for ExtendedS3, HTTP endpoint, OpenSearch, Splunk and Redshift destinations; dynamic partitioning and source-record backup are ExtendedS3's.
 
 ``build`` returns the stream's first pipeline when it has processors, dynamic partitioning or
 source-record backup: its buffer is the Lambda processor's (BufferSizeInMBs / BufferIntervalInSeconds;
@@ -24,8 +23,9 @@ from .destinations import S3Writer
 from .processing import Failure, Item, LambdaStep, check, failure_documents, run_all
 
 
-#: Destinations whose records labsim can run through processors (Redshift: not simulated).
-PROCESSED = ("ExtendedS3", "HttpEndpoint", "Splunk", "Amazonopensearchservice", "Elasticsearch", "AmazonOpenSearchServerless")
+#: Destinations whose records labsim can run through processors.
+PROCESSED = ("ExtendedS3", "HttpEndpoint", "Splunk", "Amazonopensearchservice", "Elasticsearch", "AmazonOpenSearchServerless",
+             "Redshift")
 
 
 def needed(dest: Destination) -> bool:

@@ -1,7 +1,8 @@
 """Amazon Redshift, as far as Firehose loads it and a learner queries it (layer 1).
 
-- Clusters are moto's (``redshift.create_cluster``: identifier, master user and password, database
-  ``dev`` by default, endpoint ``<id>.<unique>.<region>.redshift.amazonaws.com:5439``).
+- ``clusters``: CreateCluster, DescribeClusters, DeleteCluster, PauseCluster, ResumeCluster served by
+  labsim (identifier, master user and password, database ``dev`` by default, endpoint
+  ``<id>.<unique>.<region>.redshift.amazonaws.com:5439``); why not moto's: see there.
 - Each cluster's database is an embedded DuckDB database (``warehouse``; why DuckDB: see there).
 - ``copy``: Redshift's COPY as Firehose issues it (CopyCommand: DataTableName, DataTableColumns,
   CopyOptions), rejected rows in ``stl_load_errors``.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .clusters import drop_registry
 from .warehouse import drop_warehouses, warehouse_for
 
 __all__ = ["RedshiftPhysics", "sql", "warehouse_for"]
@@ -40,15 +42,17 @@ class RedshiftPhysics:
     def start(self, lab: Any) -> None:
         from labsim.transport import router
 
+        from .clusters import ClusterApi
         from .data_api import DataApi
 
         self._context = lab.context
-        api = DataApi(lab.context)
-        for operation, handler in api.handlers().items():
-            self._undo.append(router.register("redshift-data", operation, handler))
+        for service, api in (("redshift-data", DataApi(lab.context)), ("redshift", ClusterApi(lab.context))):
+            for operation, handler in api.handlers().items():
+                self._undo.append(router.register(service, operation, handler))
 
     def stop(self, lab: Any) -> None:
         while self._undo:
             self._undo.pop()()
         if self._context is not None:
             drop_warehouses(self._context)
+            drop_registry(self._context)

@@ -8,7 +8,7 @@ A learner queries what Firehose loaded with plain boto3, as against AWS::
     rd.describe_statement(Id=sid)["Status"]          # 'FINISHED' (or 'FAILED' with 'Error')
     rd.get_statement_result(Id=sid)["Records"]       # [[{'longValue': 42}]]
 
-The cluster must exist (``redshift.create_cluster``, moto's control plane). Statements run in
+The cluster must exist and be available (``redshift.create_cluster``, ``labsim.redshift.clusters``). Statements run in
 DuckDB (``labsim.redshift.warehouse``); labsim's assumption: a statement finishes as soon as it is
 submitted (AWS runs it asynchronously: SUBMITTED, PICKED, STARTED, FINISHED), so the first
 DescribeStatement already says FINISHED or FAILED.
@@ -22,9 +22,9 @@ import re
 import uuid
 from typing import Any
 
-from labsim import _moto
 from labsim.errors import ServiceError, ValidationError
 
+from .clusters import cluster_named
 from .warehouse import warehouse_for
 
 
@@ -66,21 +66,21 @@ class DataApi:
     # -- operations ------------------------------------------------------------------------------
     def execute_statement(self, call: Any) -> dict[str, Any]:
         p = call.params
-        cluster = _cluster(call, p)
+        cluster = _cluster(self.context, call, p)
         database = p["Database"]
         now = self.context.now()
         sid = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
-        statement = Statement(sid, p["Sql"], cluster.cluster_identifier, database, p.get("DbUser"), now,
+        statement = Statement(sid, p["Sql"], cluster.identifier, database, p.get("DbUser"), now,
                               p.get("Parameters"), p.get("StatementName"))
         self.statements[sid] = statement
-        warehouse = warehouse_for(self.context, call.account_id, call.region, cluster.cluster_identifier, database)
+        warehouse = warehouse_for(self.context, call.account_id, call.region, cluster.identifier, database)
         sql, values = _bind(statement.sql, statement.parameters)
         try:
             statement.columns, statement.rows, statement.affected = warehouse.execute(sql, values)
             statement.status = "FINISHED"
         except Exception as exc:  # the learner's SQL: its error is the statement's, as in the Data API
             statement.status, statement.error = "FAILED", f"ERROR: {exc}"
-        out: dict[str, Any] = {"Id": sid, "ClusterIdentifier": cluster.cluster_identifier, "Database": database,
+        out: dict[str, Any] = {"Id": sid, "ClusterIdentifier": cluster.identifier, "Database": database,
                                "CreatedAt": _stamp(now)}
         if statement.db_user:
             out["DbUser"] = statement.db_user
@@ -128,21 +128,16 @@ class DataApi:
         return found
 
 
-def _cluster(call: Any, p: dict[str, Any]) -> Any:
+def _cluster(context: Any, call: Any, p: dict[str, Any]) -> Any:
     identifier = p.get("ClusterIdentifier")
     if not identifier:
         raise ValidationError("labsim simulates provisioned clusters: give ClusterIdentifier "
                               "(Redshift Serverless workgroups are not simulated).")
-    cluster = cluster_named(call.account_id, call.region, identifier)
-    if cluster is None:
+    cluster = cluster_named(context, call.account_id, call.region, identifier)
+    if cluster is None or cluster.status != "available":
         raise ValidationError(f"Redshift endpoint doesn't exist in this region: no cluster {identifier} "
                               "(create it with redshift.create_cluster).")
     return cluster
-
-
-def cluster_named(account_id: str, region: str, identifier: str) -> Any:
-    """moto's Cluster of that identifier in the account and Region, or None."""
-    return _moto.get_backend("redshift")[account_id][region].clusters.get(identifier)
 
 
 def _bind(sql: str, parameters: list[dict[str, str]] | None) -> tuple[str, list[Any]]:
