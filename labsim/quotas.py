@@ -308,3 +308,9 @@ AGENT_PARTITION_KEY_RANDOM_BOUND = Quota(1_000_000, "exclusive bound of the RAND
 LOGS_SUBSCRIPTION_FILTERS_PER_GROUP = Quota(2, "subscription filters per log group", "AWS CloudWatch Logs quotas (moto enforces 2)")
 AGENT_BACKOFF_FACTOR = Rate(2.0, "x per successive failure, retry back-off growth", "AGENT: tailing/AsyncPublisherThrottler.java")
 AGENT_BACKOFF_JITTER = Rate(0.30, "fraction, +/- random spread of each back-off", "AGENT: tailing/AsyncPublisherThrottler.java")
+# --- networking: the latency model (labsim.network). AWS publishes no round-trip times: these are the
+# lab's assumptions, round figures of the right order (the lessons say so); jitter from the lab's seed.
+NETWORK_ROUND_TRIP_VPC_ENDPOINT_MS = Rate(6.0, "ms per request round trip through an interface VPC endpoint in the same Region, service time included", "labsim assumption (AWS publishes none)")
+NETWORK_ROUND_TRIP_INTERNET_MS = Rate(10.0, "ms per request round trip in the same Region through a NAT or internet gateway to the public endpoint", "labsim assumption (AWS publishes none)")
+NETWORK_ROUND_TRIP_CROSS_REGION_MS = Rate(80.0, "ms per request round trip to another Region's endpoint (of the order of us-east-1 to eu-west-1)", "labsim assumption (AWS publishes none)")
+NETWORK_JITTER = Rate(0.2, "fraction: each round trip is longer by up to this much, drawn from the lab's seed", "labsim assumption")

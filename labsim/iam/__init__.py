@@ -75,10 +75,11 @@ class IamPhysics:
     def start(self, lab: Any) -> None:
         from labsim.transport import router
 
+        self.network = NetworkGuard(lab.context)
+        self._undo.append(router.add_guard(self.network.route, "route"))  # before IAM: how the request travels
         self.guard = IamGuard(lab.context)
         _guards[id(lab.context)] = self.guard
         self._undo.append(router.add_guard(self.guard, "iam"))
-        self.network = NetworkGuard()
         self._undo.append(router.add_guard(self.network, "network"))
         self._undo.append(lambda: _guards.pop(id(lab.context), None))
 
