@@ -194,8 +194,8 @@ def run_kpl_backpressure(lab: Any, stream: str, rate: int = 2000, record_bytes: 
     return run
 
 
-def run_agent_backpressure(lab: Any, stream: str, lines: int = 6000, line_bytes: int = 1000, capacity: int = 10,
-                           seconds: float = 10.0, sample: float = 0.25) -> BackpressureRun:
+def run_agent_backpressure(lab: Any, stream: str, lines: int = 6000, line_bytes: int = 1000, capacity: int = 4,
+                           seconds: float = 10.0, sample: float = 0.25, buffer_records: int = 500) -> BackpressureRun:
     """The Agent tailing a file of ``lines`` lines written at once; its publish queue sampled."""
     from labsim.agent import Agent
 
@@ -206,7 +206,7 @@ def run_agent_backpressure(lab: Any, stream: str, lines: int = 6000, line_bytes:
         log.write_bytes(line * lines)
         config = {"checkpointFile": f"{tmp}/cp", "cloudwatch.emitMetrics": False,
                   "flows": [{"filePattern": str(log), "kinesisStream": stream, "initialPosition": "START_OF_FILE",
-                             "maxBufferSizeRecords": 100, "maxBufferAgeMillis": 1000, "publishQueueCapacity": capacity}]}
+                             "maxBufferSizeRecords": buffer_records, "maxBufferAgeMillis": 1000, "publishQueueCapacity": capacity}]}
         agent = Agent(config, kinesis=lab.client("kinesis")).start()
         flow = agent.runners[0].flow.id
         start = lab.clock.now()

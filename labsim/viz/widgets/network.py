@@ -23,13 +23,14 @@ class NetworkExplorer(Explorer):
 
     figsize = (11.0, 3.0)
 
-    def __init__(self, lab: Any, stream: str, *, path: str = "internet", batch: int = 1) -> None:
+    def __init__(self, lab: Any, stream: str, *, path: str = "internet", batch: int = 1, vpc: str | None = None) -> None:
         if path not in PATHS:
             raise ValueError(f"path must be one of {list(PATHS)}")
         if batch not in BATCH_CHOICES:
             raise ValueError(f"batch must be one of {BATCH_CHOICES}")
         self.lab, self.stream = lab, stream
-        self.vpc, _ = vpc_with_endpoint(lab)
+        # a VPC with a Kinesis interface endpoint (private DNS) for the vpc-endpoint path
+        self.vpc = vpc if vpc is not None else vpc_with_endpoint(lab)[0]
         self.path_buttons = widgets.ToggleButtons(options=list(PATHS), value=path, description="network path")
         self.batch_slider = widgets.SelectionSlider(options=BATCH_CHOICES, value=batch, description="records per request",
                                                     continuous_update=False, layout=widgets.Layout(width="480px"))
@@ -43,7 +44,7 @@ class NetworkExplorer(Explorer):
         throttled = f", <b>{run.throttled:,} throttled</b>" if run.throttled else ""
         return (f"{run.requests:,} requests in {run.seconds:.2f} simulated s ({run.request_rate:,.0f}/s): "
                 f"<b>{run.accepted_rate:,.0f} records/s accepted</b>{throttled}. The shard takes "
-                f"{quotas.SHARD_WRITE_RECORDS_PER_SECOND:,} records/s.")
+                f"{quotas.SHARD_WRITE_RECORDS_PER_SECOND:,} records/s, after one second's worth at once when it was idle.")
 
     def draw(self, figure: Any, run: LoopRun, values: dict[str, Any]) -> None:
         ax, bx = figure.subplots(1, 2)
@@ -58,6 +59,9 @@ class NetworkExplorer(Explorer):
         figure.tight_layout()
 
 
-def network_explorer(lab: Any, stream: str, *, path: str = "internet", batch: int = 1) -> NetworkExplorer:
-    """A widget: pick a network path and a batch size; one producer thread runs for one simulated second."""
-    return NetworkExplorer(lab, stream, path=path, batch=batch)
+def network_explorer(lab: Any, stream: str, *, path: str = "internet", batch: int = 1,
+                     vpc: str | None = None) -> NetworkExplorer:
+    """A widget: pick a network path and a batch size; one producer thread runs for one simulated second.
+
+    ``vpc``: a VPC whose Kinesis interface endpoint has private DNS (default: one is made)."""
+    return NetworkExplorer(lab, stream, path=path, batch=batch, vpc=vpc)
