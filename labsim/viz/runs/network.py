@@ -69,10 +69,13 @@ def place_for(lab: Any, path: str, vpc: str | None, other_region: str = "eu-west
     lab.network.place(**{"vpc-endpoint": {"vpc_id": vpc}, "internet": {}, "cross-region": {"region": other_region}}[path])
 
 
-def run_paths(lab: Any, stream: str, seconds: float = 1.0, other_region: str = "eu-west-1") -> dict[str, PathRun]:
-    """A synchronous PutRecord loop for ``seconds`` of simulated time on each path. Leaves the lab ideal."""
+def run_paths(lab: Any, stream: str, seconds: float = 1.0, other_region: str = "eu-west-1",
+              vpc: str | None = None) -> dict[str, PathRun]:
+    """A synchronous PutRecord loop for ``seconds`` of simulated time on each path. Leaves the lab ideal.
+
+    ``vpc``: a VPC whose Kinesis interface endpoint has private DNS (default: one is made)."""
     kinesis = lab.client("kinesis")
-    vpc, _ = vpc_with_endpoint(lab)
+    vpc = vpc if vpc is not None else vpc_with_endpoint(lab)[0]
     runs: dict[str, PathRun] = {}
     for path in PATHS:
         place_for(lab, path, vpc, other_region)
