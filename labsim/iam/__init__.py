@@ -26,7 +26,8 @@ AccessDeniedException User: arn:aws:iam::123456789012:user/producer is not autho
 
 Modules: ``policy`` (documents, wildcards, conditions), ``principals`` (who signed a request),
 ``actions`` (operation -> action and resource ARN), ``engine`` (the decision), ``guard`` (the
-pipeline guard), ``network`` (HTTPS only; VPC interface endpoints and their policies).
+pipeline guard), ``network`` (HTTPS only; VPC interface and gateway endpoints, private DNS, their
+policies; each request's path and its trip on the lab clock, ``labsim.network``).
 
 Server-side calls between services (a Firehose delivery stream reading a Kinesis stream as its
 role, Kinesis asking KMS for a data key as the caller) are checked with ``authorize``::
