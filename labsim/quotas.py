@@ -308,6 +308,25 @@ AGENT_PARTITION_KEY_RANDOM_BOUND = Quota(1_000_000, "exclusive bound of the RAND
 LOGS_SUBSCRIPTION_FILTERS_PER_GROUP = Quota(2, "subscription filters per log group", "AWS CloudWatch Logs quotas (moto enforces 2)")
 AGENT_BACKOFF_FACTOR = Rate(2.0, "x per successive failure, retry back-off growth", "AGENT: tailing/AsyncPublisherThrottler.java")
 AGENT_BACKOFF_JITTER = Rate(0.30, "fraction, +/- random spread of each back-off", "AGENT: tailing/AsyncPublisherThrottler.java")
+
+# --- Firehose OpenSearch, Splunk and buffering per destination (issue 12, part C: searchdest) ------
+# Ranges from botocore's firehose model (FH-API shapes named in each source); kinesis-facts 7.3, 7.6.
+FIREHOSE_OPENSEARCH_BUFFER_SIZE_MIB_MAX = Quota(100, "MiB (OpenSearch Service / Serverless / Elasticsearch, 1-100)", "FH-API AmazonopensearchserviceBufferingHints")
+FIREHOSE_OPENSEARCH_BUFFER_SIZE_MIB_DEFAULT = Quota(5, "MiB (OpenSearch)", "FH-API AmazonopensearchserviceBufferingHints")
+FIREHOSE_OPENSEARCH_BUFFER_INTERVAL_DEFAULT = Quota(300, "s (OpenSearch, 0-900)", "FH-API AmazonopensearchserviceBufferingHints")
+FIREHOSE_OPENSEARCH_RETRY_SECONDS_DEFAULT = Quota(300, "s OpenSearch RetryOptions.DurationInSeconds (0-7,200)", "FH-API AmazonopensearchserviceRetryOptions")
+FIREHOSE_OPENSEARCH_RETRY_SECONDS_MAX = Quota(7200, "s OpenSearch retry duration at most", "FH-API AmazonopensearchserviceRetryDurationInSeconds")
+FIREHOSE_SPLUNK_BUFFER_SIZE_MIB_MAX = Quota(5, "MiB (Splunk, 1-5)", "FH-API SplunkBufferingHints; FH-DG23 limits.md (2023: fixed 5 MB)")
+FIREHOSE_SPLUNK_BUFFER_SIZE_MIB_DEFAULT = Quota(5, "MiB (Splunk)", "FH-API SplunkBufferingHints")
+FIREHOSE_SPLUNK_BUFFER_INTERVAL_MAX = Quota(60, "s (Splunk, 0-60)", "FH-API SplunkBufferingHints; FH-DG23 limits.md (2023: fixed 60 s)")
+FIREHOSE_SPLUNK_BUFFER_INTERVAL_MIN = Quota(0, "s (Splunk): configurable today; 2023 docs: fixed 5 MB / 60 s, not configurable", "FH-API SplunkBufferingHints; FH-DG23 limits.md; BC-HIST", then=60, changed="2023-12")
+FIREHOSE_SPLUNK_BUFFER_INTERVAL_DEFAULT = Quota(60, "s (Splunk)", "FH-API SplunkBufferingHints")
+FIREHOSE_SPLUNK_ACK_TIMEOUT_MIN = Quota(180, "s HECAcknowledgmentTimeoutInSeconds at least", "FH-API HECAcknowledgmentTimeoutInSeconds")
+FIREHOSE_SPLUNK_ACK_TIMEOUT_MAX = Quota(600, "s HECAcknowledgmentTimeoutInSeconds at most", "FH-API HECAcknowledgmentTimeoutInSeconds")
+FIREHOSE_SPLUNK_ACK_TIMEOUT_DEFAULT = Quota(180, "s HECAcknowledgmentTimeoutInSeconds when not given", "FH-API (the range's minimum; the console's default)")
+FIREHOSE_SPLUNK_RETRY_SECONDS_DEFAULT = Quota(3600, "s Splunk RetryOptions.DurationInSeconds when not given (labsim's assumption: the API reference states none; the console and Terraform use 3,600)", "labsim model; FH-API SplunkRetryOptions")
+FIREHOSE_SNOWFLAKE_BUFFER_SIZE_MIB_DEFAULT = Quota(128, "MiB (Snowflake, 1-128)", "FH-API SnowflakeBufferingHints")
+FIREHOSE_SNOWFLAKE_BUFFER_INTERVAL_DEFAULT = Quota(0, "s (Snowflake, 0-900)", "FH-API SnowflakeBufferingHints")
 # --- networking: the latency model (labsim.network). AWS publishes no round-trip times: these are the
 # lab's assumptions, round figures of the right order (the lessons say so); jitter from the lab's seed.
 NETWORK_ROUND_TRIP_VPC_ENDPOINT_MS = Rate(6.0, "ms per request round trip through an interface VPC endpoint in the same Region, service time included", "labsim assumption (AWS publishes none)")

@@ -32,6 +32,7 @@ from .config import Destination, merge, parse_destination
 from .delivery import Pipeline
 from .destinations import HttpEndpointWriter, Naming, S3Objects, S3Writer
 from .metrics import FirehoseMetrics
+from .search_splunk import SEARCH_AND_SPLUNK, more_destinations, search_or_splunk_writer
 from .source import SourcePoller
 from .throughput import PutBudget
 
@@ -145,11 +146,12 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
                                http_endpoint_destination_configuration: dict[str, Any],
                                snowflake_destination_configuration: dict[str, Any],
                                iceberg_destination_configuration: dict[str, Any],
-                               tags: list[dict[str, str]]) -> str:
+                               tags: list[dict[str, str]], **more: dict[str, Any]) -> str:
         given = dict(zip(_DEST_ARGS, (s3_destination_configuration, extended_s3_destination_configuration,
                                        redshift_destination_configuration, elasticsearch_destination_configuration,
                                        splunk_destination_configuration, http_endpoint_destination_configuration,
                                        snowflake_destination_configuration, iceberg_destination_configuration)))
+        given.update(more_destinations(more))  # the destinations moto's parser does not pass (api.py does)
         kind = delivery_stream_type or "DirectPut"
         if delivery_stream_name in self.delivery_streams:
             raise E.ResourceInUseError(f"Firehose {delivery_stream_name} under accountId {self.account_id} already exists")
@@ -213,6 +215,11 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
             backup_dest = parse_destination("S3", dest.config["S3Configuration"])
             backup = S3Writer(name, version, backup_dest, self.s3, self.naming, self.metrics)
             writer: Any = HttpEndpointWriter(name, dest, self.context, backup, self.naming, self.metrics)
+        elif dest.kind in SEARCH_AND_SPLUNK:
+            backup_dest = parse_destination("S3", dest.config["S3Configuration"])
+            backup = S3Writer(name, version, backup_dest, self.s3, self.naming, self.metrics)
+            writer = search_or_splunk_writer(name, dest, self.context, backup, self.naming, self.metrics,
+                                             self.account_id, self.region_name)
         else:
             writer = S3Writer(name, version, dest, self.s3, self.naming, self.metrics)
         return Pipeline(self.clock, name, writer, dest.size_bytes, dest.interval, self.metrics)
@@ -336,11 +343,13 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
                            extended_s3_destination_update: dict[str, Any], s3_backup_mode: str,
                            redshift_destination_update: dict[str, Any], elasticsearch_destination_update: dict[str, Any],
                            splunk_destination_update: dict[str, Any], http_endpoint_destination_update: dict[str, Any],
-                           snowflake_destination_configuration: dict[str, Any], iceberg_destination_update: dict[str, Any]) -> None:
+                           snowflake_destination_configuration: dict[str, Any], iceberg_destination_update: dict[str, Any],
+                           **more: dict[str, Any]) -> None:
         updates = dict(zip(_DEST_ARGS, (s3_destination_update, extended_s3_destination_update, redshift_destination_update,
                                          elasticsearch_destination_update, splunk_destination_update,
                                          http_endpoint_destination_update, snowflake_destination_configuration,
                                          iceberg_destination_update)))
+        updates.update(more_destinations(more))
         stream = self._stream(delivery_stream_name)
         if stream.status != "ACTIVE":
             raise E.ResourceInUseError(f"Firehose {delivery_stream_name} is {stream.status}: it must be ACTIVE to be updated.")

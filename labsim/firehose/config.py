@@ -28,7 +28,7 @@ from typing import Any
 
 from labsim import quotas
 
-from . import prefixes
+from . import opensearch, prefixes, splunk
 from .errors import InvalidArgumentError
 
 #: kind -> (size min, size max, size default, interval min, interval max, interval default)
@@ -43,9 +43,15 @@ BUFFER_RANGES = {
     "Elasticsearch": (1, 100, 5, 0, 900, 300),
     "Splunk": (1, 5, 5, 0, 60, 60),
     "Snowflake": (1, 128, 128, 0, 900, 0),
+    # issue 12, part C (labsim.firehose.opensearch, .splunk)
+    "Amazonopensearchservice": (1, quotas.FIREHOSE_OPENSEARCH_BUFFER_SIZE_MIB_MAX, quotas.FIREHOSE_OPENSEARCH_BUFFER_SIZE_MIB_DEFAULT,
+                                0, 900, quotas.FIREHOSE_OPENSEARCH_BUFFER_INTERVAL_DEFAULT),
+    "AmazonOpenSearchServerless": (1, quotas.FIREHOSE_OPENSEARCH_BUFFER_SIZE_MIB_MAX, quotas.FIREHOSE_OPENSEARCH_BUFFER_SIZE_MIB_DEFAULT,
+                                   0, 900, quotas.FIREHOSE_OPENSEARCH_BUFFER_INTERVAL_DEFAULT),
 }
 #: Destinations whose delivery labsim simulates today; the others are issue 12's.
-DELIVERED = ("S3", "ExtendedS3", "HttpEndpoint")
+DELIVERED = ("S3", "ExtendedS3", "HttpEndpoint", "Amazonopensearchservice", "Elasticsearch", "AmazonOpenSearchServerless",
+             "Splunk")
 
 
 class Destination:
@@ -91,6 +97,10 @@ class Destination:
             endpoint.pop("AccessKey", None)  # a secret: never echoed back
             c["S3DestinationDescription"] = _s3_description(c.pop("S3Configuration"))
             out["HttpEndpointDestinationDescription"] = c
+        elif self.kind in opensearch.KINDS:
+            out.update(opensearch.description(self.kind, c, _s3_description))
+        elif self.kind == "Splunk":
+            out.update(splunk.description(c, _s3_description))
         else:
             out[f"{self.kind}DestinationDescription"] = c
         return out
@@ -156,6 +166,9 @@ def parse_destination(kind: str, config: dict[str, Any]) -> Destination:
         c.setdefault("CloudWatchLoggingOptions", {"Enabled": False})
         s3 = c["S3Configuration"]
         prefixes.check_prefixes(s3.get("Prefix", ""), s3.get("ErrorOutputPrefix"), "UTC", False)
+    elif kind in opensearch.KINDS or kind == "Splunk":
+        c["BufferingHints"] = _hints(kind, c.get("BufferingHints"), False)
+        c = opensearch.parse(kind, c) if kind in opensearch.KINDS else splunk.parse(c)
     elif kind in BUFFER_RANGES:
         c["BufferingHints"] = _hints(kind, c.get("BufferingHints"), False)
         raise InvalidArgumentError(
