@@ -9,7 +9,7 @@ Layers (dependencies point down only; tests/test_layers.py also forbids import c
   0 lab              labsim.lab, labsim.context, labsim.clock, labsim.quotas, labsim.safety,
                      labsim.transport, labsim.validation, labsim.errors, labsim.pagetokens,
                      labsim.jitter, labsim.faults, labsim.keyspace, labsim.scheduling,
-                     labsim.tokenbucket
+                     labsim.tokenbucket, labsim.network
 
 How a request flows (labsim.transport):
   boto3 call -> botocore before-send -> Router

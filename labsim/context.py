@@ -27,7 +27,7 @@ from typing import Any
 class LabContext:
     """A lab's clock, account, Region and seed, as every service of that lab sees them."""
 
-    __slots__ = ("clock", "account_id", "region", "seed", "faults")
+    __slots__ = ("clock", "account_id", "region", "seed", "faults", "network")
 
     def __init__(self, clock: Any, account_id: str, region: str, seed: int = 0) -> None:
         self.clock = clock
@@ -36,6 +36,8 @@ class LabContext:
         self.seed = seed
         #: The lab's ``labsim.faults.Faults`` (injects nothing unless asked).
         self.faults: Any = None
+        #: The lab's ``labsim.network.Network`` (ideal, no latency, unless placed).
+        self.network: Any = None
 
     def now(self) -> float:
         return self.clock.now()

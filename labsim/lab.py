@@ -35,6 +35,7 @@ from . import _moto, jitter
 from .clock import Clock, make_clock, real_sleep
 from .context import LabContext
 from .faults import Faults
+from .network import Network
 from .safety import FAKE_ACCESS_KEY, FAKE_SECRET_KEY, guard
 from .transport import router
 from .validation import ModelGuard
@@ -103,6 +104,8 @@ class Lab:
         self.context = LabContext(self.clock, self.account_id, self.region, seed)
         #: Opt-in fault injection (``lab.faults.inject("PutRecords", "InternalFailure", rate=0.1)``).
         self.faults = self.context.faults = Faults(self.context)
+        #: Where the lab's code runs and how long requests travel (``lab.network.place(...)``; ideal by default).
+        self.network = self.context.network = Network(self.context)
         self.physics: dict[str, Physics] = {}
         self.running = False
         self._saved_sleep: Any = None
@@ -126,6 +129,7 @@ class Lab:
             self.clock.adopt_thread()
             self.context = LabContext(self.clock, self.account_id, self.region, self.seed)
             self.faults = self.context.faults = Faults(self.context)
+            self.network = self.context.network = Network(self.context)
             try:
                 guard.install(self.region)
                 _moto.start(self.seed)

@@ -355,3 +355,9 @@ FIREHOSE_SPLUNK_ACK_TIMEOUT_DEFAULT = Quota(180, "s HECAcknowledgmentTimeoutInSe
 FIREHOSE_SPLUNK_RETRY_SECONDS_DEFAULT = Quota(3600, "s Splunk RetryOptions.DurationInSeconds when not given (labsim's assumption: the API reference states none; the console and Terraform use 3,600)", "labsim model; FH-API SplunkRetryOptions")
 FIREHOSE_SNOWFLAKE_BUFFER_SIZE_MIB_DEFAULT = Quota(128, "MiB (Snowflake, 1-128)", "FH-API SnowflakeBufferingHints")
 FIREHOSE_SNOWFLAKE_BUFFER_INTERVAL_DEFAULT = Quota(0, "s (Snowflake, 0-900)", "FH-API SnowflakeBufferingHints")
+# --- networking: the latency model (labsim.network). AWS publishes no round-trip times: these are the
+# lab's assumptions, round figures of the right order (the lessons say so); jitter from the lab's seed.
+NETWORK_ROUND_TRIP_VPC_ENDPOINT_MS = Rate(6.0, "ms per request round trip through an interface VPC endpoint in the same Region, service time included", "labsim assumption (AWS publishes none)")
+NETWORK_ROUND_TRIP_INTERNET_MS = Rate(10.0, "ms per request round trip in the same Region through a NAT or internet gateway to the public endpoint", "labsim assumption (AWS publishes none)")
+NETWORK_ROUND_TRIP_CROSS_REGION_MS = Rate(80.0, "ms per request round trip to another Region's endpoint (of the order of us-east-1 to eu-west-1)", "labsim assumption (AWS publishes none)")
+NETWORK_JITTER = Rate(0.2, "fraction: each round trip is longer by up to this much, drawn from the lab's seed", "labsim assumption")

@@ -212,7 +212,7 @@ class Call:
     """One request as every guard and operation sees it."""
 
     __slots__ = ("service", "operation", "params", "region", "account_id", "access_key", "principal", "request",
-                 "model", "json", "handler")
+                 "model", "json", "handler", "route")
 
     def __init__(self, service: str, operation: str, params: dict[str, Any], region: str, account_id: str,
                  access_key: str, request: Any = None, model: Any = None, json: bool = True, handler: Any = None) -> None:
@@ -231,6 +231,8 @@ class Call:
         self.json = json
         #: The operation's registered implementation, or None when moto serves it.
         self.handler = handler
+        #: How the request travels (``labsim.network.Route``), set by the network physics; None: no latency.
+        self.route: Any = None
 
     def __repr__(self) -> str:
         return f"<Call {self.service}.{self.operation} {self.account_id}/{self.region} by {self.principal}>"
@@ -305,10 +307,17 @@ class Router:
             context[_MODEL_KEY] = model
 
     def __call__(self, request: AWSPreparedRequest, event_name: str = "", **kwargs: Any) -> AWSResponse | None:
+        # A clock task that runs while this thread's request travels may make a request of its own.
+        outer = getattr(self._in_flight, "call", None)
+        self._in_flight.call = None
         try:
-            return self._serve(request, event_name)
+            response = self._serve(request, event_name)
+            call = getattr(self._in_flight, "call", None)
+            if call is not None and call.route is not None:
+                call.route.arrive()  # the answer's trip back to the caller
+            return response
         finally:
-            self._in_flight.call = None
+            self._in_flight.call = outer
 
     def current_call(self) -> "Call | None":
         """The call this thread is serving right now (None between requests, e.g. in a clock task)."""

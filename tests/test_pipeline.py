@@ -46,7 +46,7 @@ def test_register_refuses_a_second_handler_and_undo_removes_it():
 
 def test_a_lab_leaves_no_handler_or_guard_behind():
     with Lab() as lab:
-        assert ("kinesis", "GetRecords") in router.handlers and [n for n, _ in router.guards] == ["model", "faults", "iam", "network"]
+        assert ("kinesis", "GetRecords") in router.handlers and [n for n, _ in router.guards] == ["model", "faults", "route", "iam", "network"]
         lab.client("kinesis").list_streams()
     assert router.handlers == {} and router.guards == []
 

@@ -163,7 +163,9 @@ class Agent:
     def _tick(self, runner: FlowRunner) -> None:
         now = self.clock.now()
         sender = runner.sender
-        if not sender.queue_full():   # a full publish queue stops the reading (back-pressure)
+        if sender.queue_full():   # a full publish queue stops the reading (back-pressure)
+            sender.counts["ReadsPausedQueueFull"] += 1
+        else:
             for raw, f, end in runner.tailer.poll():
                 sender.counts["RecordsParsed"] += 1
                 position = _position(f, end)
@@ -203,11 +205,18 @@ class Agent:
 
     # -- what a learner looks at ------------------------------------------------------------------------
     def metrics(self) -> dict[str, dict[str, int]]:
-        """Totals per flow id: RecordsParsed, RecordsSent, RecordSendErrors, BytesSent, ServiceErrors ..."""
+        """Totals per flow id: RecordsParsed, RecordsSent, RecordSendErrors, BytesSent, ServiceErrors ...
+
+        and the back-pressure gauges of this moment: ``PublishQueueBuffers`` (buffers waiting to be
+        sent; at ``publishQueueCapacity`` the agent stops reading) and ``PublishQueueRecords``.
+        The Java agent reports these in its log only, so they are not sent to CloudWatch.
+        """
         out = {}
         for runner in self.runners:
             counts = dict(runner.sender.counts)
             counts["BytesRead"] = runner.tailer.bytes_read
+            counts["PublishQueueBuffers"] = len(runner.sender.queue)
+            counts["PublishQueueRecords"] = sum(len(buf.records) for buf in runner.sender.queue)
             out[runner.flow.id] = counts
         return out
 

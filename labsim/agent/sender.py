@@ -21,7 +21,7 @@ from labsim import quotas as q
 from .config import FlowConfig
 
 COUNTERS = ("RecordsParsed", "RecordsSkipped", "RecordsTruncated", "DataProcessingErrors", "RecordSendAttempts",
-            "RecordsSent", "RecordSendErrors", "BytesSent", "ServiceErrors", "BuffersSent")
+            "RecordsSent", "RecordSendErrors", "BytesSent", "ServiceErrors", "BuffersSent", "ReadsPausedQueueFull")
 #: The ones the Java senders publish to CloudWatch (``KinesisSender``/``FirehoseSender``).
 CLOUDWATCH_METRICS = (("BytesSent", "Bytes"), ("RecordSendAttempts", "Count"), ("RecordSendErrors", "Count"),
                       ("RecordsSent", "Count"), ("ServiceErrors", "Count"))

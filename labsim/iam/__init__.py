@@ -26,7 +26,8 @@ AccessDeniedException User: arn:aws:iam::123456789012:user/producer is not autho
 
 Modules: ``policy`` (documents, wildcards, conditions), ``principals`` (who signed a request),
 ``actions`` (operation -> action and resource ARN), ``engine`` (the decision), ``guard`` (the
-pipeline guard), ``network`` (HTTPS only; VPC interface endpoints and their policies).
+pipeline guard), ``network`` (HTTPS only; VPC interface and gateway endpoints, private DNS, their
+policies; each request's path and its trip on the lab clock, ``labsim.network``).
 
 Server-side calls between services (a Firehose delivery stream reading a Kinesis stream as its
 role, Kinesis asking KMS for a data key as the caller) are checked with ``authorize``::
@@ -75,10 +76,11 @@ class IamPhysics:
     def start(self, lab: Any) -> None:
         from labsim.transport import router
 
+        self.network = NetworkGuard(lab.context)
+        self._undo.append(router.add_guard(self.network.route, "route"))  # before IAM: how the request travels
         self.guard = IamGuard(lab.context)
         _guards[id(lab.context)] = self.guard
         self._undo.append(router.add_guard(self.guard, "iam"))
-        self.network = NetworkGuard()
         self._undo.append(router.add_guard(self.network, "network"))
         self._undo.append(lambda: _guards.pop(id(lab.context), None))
 

@@ -172,8 +172,9 @@ class IamGuard:
         for k, v in principal.tags.items():
             ctx[f"aws:principaltag/{k.lower()}"] = v
         m = _VPCE_HOST.match(url)
-        if m is not None:
-            ctx["aws:sourcevpce"] = m.group(1)
+        vpce = call.route.vpce if call.route is not None else (m.group(1) if m is not None else None)
+        if vpce is not None:  # through an endpoint: named in the URL, or the VPC's private DNS (labsim.iam.network)
+            ctx["aws:sourcevpce"] = vpce
         return ctx
 
     @staticmethod

@@ -19,6 +19,7 @@ TOPICS: dict[str, str] = {
     "firehose-transform": "Firehose transformation and destinations: Lambda, Parquet/ORC, dynamic partitioning, Redshift, OpenSearch, Splunk",
     "agent-sources": "The Kinesis Agent and other sources: flows, processing, rotation, CloudWatch Logs, IoT, third-party producers",
     "security": "IAM, encryption, network access",
+    "networking": "Endpoints (regional, FIPS, dual-stack, account-specific, VPC), latency and back-pressure",
 }
 
 # The four content domains of the AWS Certified Data Engineer - Associate exam (DEA-C01).
