@@ -7,7 +7,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from labsim import Lab, quotas
+from labsim import quotas
 from labsim import iam as labiam
 
 ACCOUNT = "123456789012"
@@ -19,11 +19,8 @@ def doc(*statements):
 
 
 @pytest.fixture
-def lab():
-    with Lab() as lab:
-        lab.client("kinesis").create_stream(StreamName="orders", ShardCount=1)
-        lab.clock.advance(30)
-        yield lab
+def lab(orders_lab):
+    return orders_lab
 
 
 def code(excinfo):

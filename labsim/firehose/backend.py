@@ -27,7 +27,7 @@ from labsim import _moto, quotas
 from labsim.clock import VirtualClock
 
 from . import errors as E
-from . import kds_reads
+from . import access, kds_reads
 from .config import Destination, merge, parse_destination
 from .delivery import Pipeline
 from .destinations import HttpEndpointWriter, Naming, S3Objects, S3Writer
@@ -114,7 +114,7 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
         import random
 
         self.naming = Naming(seeded or random.Random(0))
-        self.s3 = S3Objects(account_id)
+        self.s3 = S3Objects(account_id, self.context, region_name)
 
     # -- lookups ---------------------------------------------------------------------------------
     def _stream(self, name: str) -> DeliveryStream:
@@ -180,6 +180,10 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
                 raise E.InvalidArgumentError(
                     f"Kinesis stream {kinesis_stream_source_configuration['KinesisStreamARN']} does not exist: "
                     "create it first (kinesis.create_stream).")
+            refused = access.check_source_role(self.context, kinesis_stream_source_configuration.get("RoleARN"),
+                                               kinesis_stream_source_configuration["KinesisStreamARN"])
+            if refused is not None:
+                raise E.InvalidArgumentError(refused)
         now = self.clock.now()
         arn = f"arn:aws:firehose:{self.region_name}:{self.account_id}:deliverystream/{delivery_stream_name}"
         stream = DeliveryStream(delivery_stream_name, arn, kind, now, destination,
@@ -199,8 +203,10 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
             stream.budget = PutBudget(self.region_name, self.clock.now())
         else:
             kinesis = kds_reads.kinesis_for(self.account_id, self.region_name)
-            stream.poller = SourcePoller(self.clock, kinesis, stream.source["KinesisStreamARN"], stream.pipeline,
-                                         self.metrics, stream.delivery_stream_name, stream.delivery_start)
+            source_arn = stream.source["KinesisStreamARN"]
+            stream.poller = SourcePoller(self.clock, kinesis, source_arn, stream.pipeline, self.metrics,
+                                         stream.delivery_stream_name, stream.delivery_start,
+                                         access.SourceAccess(self.context, stream.source.get("RoleARN"), source_arn))
             stream.pipeline.source_retention = kds_reads.retention_seconds(kinesis, stream.source["KinesisStreamARN"])
             stream.poller.begin(float(quotas.FIREHOSE_SOURCE_POLL_SECONDS))
 
@@ -215,7 +221,12 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
             writer: Any = HttpEndpointWriter(name, dest, self.context, backup, self.naming, self.metrics)
         else:
             writer = S3Writer(name, version, dest, self.s3, self.naming, self.metrics)
-        return Pipeline(self.clock, name, writer, dest.size_bytes, dest.interval, self.metrics)
+        pipeline = Pipeline(self.clock, name, writer, dest.size_bytes, dest.interval, self.metrics)
+        target = dest.config["EndpointConfiguration"]["Url"] if dest.kind == "HttpEndpoint" else f"arn:aws:s3:::{dest.bucket}"
+        pipeline.on_error = access.ErrorLog(self.context, self.account_id, self.region_name, stream.delivery_stream_arn, target,
+                                            version, dest.config.get("CloudWatchLoggingOptions") or {},
+                                            dest.config.get("RoleARN"), writer.metric)
+        return pipeline
 
     def delete_delivery_stream(self, delivery_stream_name: str) -> None:  # type: ignore[override]
         stream = self._stream(delivery_stream_name)

@@ -119,6 +119,26 @@ def authorize(context: Any, principal: "Principal | str | None", action: str, re
         raise AccessDenied(denial_message(arn, action, resource, decision.reason))
 
 
+def as_service(context: Any, service: str, role_arn: str | None, action: str, resource: str, **kwargs: Any) -> Decision:
+    """IAM's decision for ``service`` (``"firehose.amazonaws.com"``) acting as ``role_arn``.
+
+    The service first assumes the role, so the role's trust policy must let ``service`` do so, then
+    the role's policies decide (``decide``). A role the lab's IAM does not hold is not enforced: the
+    placeholder ARNs of lessons that never create an identity keep working, as the administrator's
+    calls do (the lab's default; on AWS a missing role fails).
+    """
+    if not role_arn or context is None or id(context) not in _guards:
+        return Decision(True)
+    trust = principals.role_trust(role_arn)
+    if trust is None:
+        return Decision(True)
+    account = role_arn.split(":")[4]
+    assumed = evaluate(principals.service(service, account), "sts:AssumeRole", role_arn, {}, trust, account, True)
+    if not assumed.allowed:
+        return Decision(False, f"because the role's trust policy does not allow {service} to assume it")
+    return decide(context, role_arn, action, resource, **kwargs)
+
+
 def guard_of(context: Any) -> IamGuard | None:
     """The IAM guard of the lab ``context`` belongs to (its counters), or None."""
     return _guards.get(id(context))
@@ -200,5 +220,5 @@ def assume_as_service(lab: Any, role_arn: str, service: str, session_name: str =
             "aws_session_token": session.session_token}
 
 
-__all__ = ["IamPhysics", "assume_as_service", "client", "session", "AccessDenied", "authorize", "decide", "current", "account_admin", "assume", "guard_of",
+__all__ = ["IamPhysics", "as_service", "assume_as_service", "client", "session", "AccessDenied", "authorize", "decide", "current", "account_admin", "assume", "guard_of",
            "find_key", "Policy", "PolicyError", "Principal"]
