@@ -142,6 +142,13 @@ def _granted(key: Any, principal: Principal, operation: str) -> bool:
     return False
 
 
+def count(context: Any, key_arn: str, operation: str) -> None:
+    """Count one KMS request a service made with ``key_arn`` (for the cost discussion)."""
+    physics = physics_of(context)
+    if physics is not None:
+        physics.calls[(key_arn, operation)] = physics.calls.get((key_arn, operation), 0) + 1
+
+
 def use_key(context: Any, key: Any, principal: Principal | None, operation: str, service: str, region: str, now: float) -> None:
     """One KMS request a service makes with ``key`` for ``principal`` (None: the administrator)."""
     deletion = getattr(key, "deletion_date", None)
@@ -161,5 +168,4 @@ def use_key(context: Any, key: Any, principal: Principal | None, operation: str,
     if physics is not None:
         if not physics.admit(key.account_id, region, now):
             raise KmsProblem("KMSThrottlingException")
-        k = (key.arn, operation)
-        physics.calls[k] = physics.calls.get(k, 0) + 1
+        count(context, key.arn, operation)

@@ -308,3 +308,7 @@ AGENT_PARTITION_KEY_RANDOM_BOUND = Quota(1_000_000, "exclusive bound of the RAND
 LOGS_SUBSCRIPTION_FILTERS_PER_GROUP = Quota(2, "subscription filters per log group", "AWS CloudWatch Logs quotas (moto enforces 2)")
 AGENT_BACKOFF_FACTOR = Rate(2.0, "x per successive failure, retry back-off growth", "AGENT: tailing/AsyncPublisherThrottler.java")
 AGENT_BACKOFF_JITTER = Rate(0.30, "fraction, +/- random spread of each back-off", "AGENT: tailing/AsyncPublisherThrottler.java")
+# --- security, Firehose SSE and service roles (labsim.firehose.encryption, labsim.firehose.access; issue 14) ---
+FIREHOSE_SSE_CHANGES_PER_DAY = Quota(25, "StartDeliveryStreamEncryption + StopDeliveryStreamEncryption calls, combined, per delivery stream per 24 h", "FH-API StartDeliveryStreamEncryption")
+FIREHOSE_SSE_TRANSITION_SECONDS = Rate(5.0, "s a delivery stream's encryption stays ENABLING or DISABLING (labsim's model; AWS publishes no figure)", "labsim model")
+FIREHOSE_SSE_DATA_KEY_REUSE_SECONDS = Quota(300, "s Firehose reuses a data key of a customer managed CMK before asking KMS again (labsim's model, Kinesis's documented reuse)", "labsim model; KDS-DG22 costs-performance.md")

@@ -30,6 +30,7 @@ from . import errors as E
 from . import access, kds_reads
 from .config import Destination, merge, parse_destination
 from .delivery import Pipeline
+from .encryption import FirehoseEncryption
 from .destinations import HttpEndpointWriter, Naming, S3Objects, S3Writer
 from .metrics import FirehoseMetrics
 from .source import SourcePoller
@@ -115,6 +116,7 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
 
         self.naming = Naming(seeded or random.Random(0))
         self.s3 = S3Objects(account_id, self.context, region_name)
+        self.sse = FirehoseEncryption(self)
 
     # -- lookups ---------------------------------------------------------------------------------
     def _stream(self, name: str) -> DeliveryStream:
@@ -190,6 +192,8 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
                                 kinesis_stream_source_configuration or None, delivery_stream_encryption_configuration_input)
         self.tagger.tag_resource(arn, tags or [])
         self.delivery_streams[delivery_stream_name] = stream
+        if delivery_stream_encryption_configuration_input:
+            self.sse.start(stream, delivery_stream_encryption_configuration_input, count=False)
         self.clock.call_later(float(quotas.FIREHOSE_CREATING_SECONDS), lambda: self._activate(stream),
                               name=f"firehose-active:{delivery_stream_name}")
         return arn
@@ -234,6 +238,7 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
             return
         stream.status = "DELETING"
         self._retire(stream)
+        self.sse.delete(stream)
         self.tagger.delete_all_tags_for_resource(stream.delivery_stream_arn)
 
         def gone() -> None:
@@ -255,7 +260,10 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
                 stream.poller.stop()
 
     def describe_delivery_stream(self, delivery_stream_name: str) -> dict[str, Any]:  # type: ignore[override]
-        return {"DeliveryStreamDescription": self._stream(delivery_stream_name).description()}
+        stream = self._stream(delivery_stream_name)
+        description = stream.description()
+        description["DeliveryStreamEncryptionConfiguration"] = self.sse.view(stream)
+        return {"DeliveryStreamDescription": description}
 
     def list_delivery_streams(self, limit: int | None, delivery_stream_type: str,  # type: ignore[override]
                               exclusive_start_delivery_stream_name: str) -> dict[str, Any]:
@@ -305,6 +313,7 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
         if stream.delivery_stream_type == "KinesisStreamAsSource":
             raise E.InvalidArgumentError(NOT_PERMITTED_ON_KDS_SOURCE)
         now = self.clock.now()
+        self.sse.check_put(stream, now)
         add = self.metrics.add
         budget = stream.budget
         if not budget.admit_request(now):
@@ -338,7 +347,7 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
             add(now, name, "ThrottledRecords", float(failed))
         if accepted:
             stream.pipeline.add(accepted, arrivals, nbytes)
-        return {"FailedPutCount": failed, "Encrypted": stream.encryption["Status"] == "ENABLED",
+        return {"FailedPutCount": failed, "Encrypted": self.sse.encrypted(stream),
                 "RequestResponses": responses}
 
     # -- configuration ---------------------------------------------------------------------------
@@ -385,16 +394,7 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
             stream.poller.pipeline = stream.pipeline
 
     def start_delivery_stream_encryption(self, stream_name: str, encryption_config: dict[str, Any]) -> None:  # type: ignore[override]
-        stream = self._stream(stream_name)
-        if stream.delivery_stream_type != "DirectPut":
-            raise E.InvalidArgumentError(
-                "Server-side encryption is only for DirectPut delivery streams: a KinesisStreamAsSource stream uses "
-                "the source stream's encryption.")
-        config = encryption_config or {}
-        stream.encryption = {"KeyType": config.get("KeyType", "AWS_OWNED_CMK"), "Status": "ENABLED",
-                             **({"KeyARN": config["KeyARN"]} if config.get("KeyARN") else {})}
+        self.sse.start(self._stream(stream_name), encryption_config)
 
     def stop_delivery_stream_encryption(self, stream_name: str) -> None:  # type: ignore[override]
-        stream = self._stream(stream_name)
-        stream.encryption = {"Status": "DISABLED"}
-
+        self.sse.stop(self._stream(stream_name))
