@@ -26,7 +26,8 @@ AccessDeniedException User: arn:aws:iam::123456789012:user/producer is not autho
 
 Modules: ``policy`` (documents, wildcards, conditions), ``principals`` (who signed a request),
 ``actions`` (operation -> action and resource ARN), ``engine`` (the decision), ``guard`` (the
-pipeline guard), ``network`` (HTTPS only; VPC interface endpoints and their policies).
+pipeline guard), ``network`` (HTTPS only; VPC interface endpoints and their policies), ``tags``
+(``aws:ResourceTag/<key>`` of streams and delivery streams, ``aws:RequestTag/<key>``, ``aws:TagKeys``).
 
 Server-side calls between services (a Firehose delivery stream reading a Kinesis stream as its
 role, Kinesis asking KMS for a data key as the caller) are checked with ``authorize``::
@@ -35,7 +36,9 @@ role, Kinesis asking KMS for a data key as the caller) are checked with ``author
     iam.authorize(context, role_arn, "kinesis:GetRecords", stream_arn, via="firehose.amazonaws.com")
 
 which raises ``AccessDenied`` (with AWS's message) when the role may not, and does nothing when
-no lab enforces IAM. ``current()`` is the identity of the request being served on this thread
+no lab enforces IAM. ``as_service(context, "firehose.amazonaws.com", role_arn, action, resource)`` is
+the same decision for a service acting as a role it assumed: the role's trust policy must let the
+service assume it, and a role the lab's IAM does not hold is not enforced (placeholder ARNs). ``current()`` is the identity of the request being served on this thread
 (None for the administrator).
 """
 

@@ -27,6 +27,7 @@ from .actions import ALWAYS_ALLOWED, account_of, action_for, resource_for
 from .engine import denial_message, evaluate
 from .policy import Policy, PolicyError
 from .principals import CredentialError, Principal, backends
+from .tags import tag_keys
 
 #: botocore service id -> (error code, HTTP status) of an authorization failure.
 DENIED = {
@@ -100,6 +101,8 @@ class IamGuard:
         resource_account = account_of(resource) or call.account_id
         ctx = self.condition_keys(call, principal)
         resource_policy, required = self._resource_policy(call, resource, resource_account)
+        if principal.uses_tags or (resource_policy is not None and resource_policy.uses_tags):
+            ctx.update(tag_keys(resource, call.service, call.operation, call.params))
         if call.service == "kinesis" and call.operation.endswith("ResourcePolicy") and resource_account != principal.account_id:
             # only the owning account manages a resource's policy (kinesis-facts 8.2)
             self.refused += 1
