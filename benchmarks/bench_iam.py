@@ -8,7 +8,8 @@ Two measurements, each the median of ``--repeat`` runs:
    the lab's administrator key (the default, one comparison), an IAM user with three inline
    policies and a group policy, a role session with a permissions boundary, a user reaching a
    stream of another account through its resource policy, and a user whose policy tests the
-   stream's tags (``aws:ResourceTag/team``). Then the server-side check a service makes as its role
+   stream's tags (``aws:ResourceTag/team``), an administrator of a member account under a service
+   control policy (created last: SCPs are looked up only once an organization exists). Then the server-side check a service makes as its role
    (``labsim.iam.as_service``: Firehose's delivery role and ``s3:PutObject``, once per object).
 2. End to end: ``PutRecord`` of 100 bytes through boto3 as the administrator and as the IAM user,
    in microseconds per call; the difference is what policy evaluation adds to a learner's call.
@@ -110,6 +111,19 @@ def main() -> None:
                 guard(Call("kinesis", "PutRecord", dict(p), "us-east-1", account, access_key, HTTPS, None, True, None))
             one()
             print(f"  {label:36s} {per_call(one, args.calls, args.repeat):8.1f}")
+
+        org = lab.client("organizations")
+        org.create_organization(FeatureSet="ALL")
+        member = org.create_account(Email="m@example.com", AccountName="member")["CreateAccountStatus"]["AccountId"]
+        scp = org.create_policy(Name="no-delete", Description="d", Type="SERVICE_CONTROL_POLICY", Content=doc(
+            {"Effect": "Deny", "Action": "kinesis:DeleteStream", "Resource": "*"}))["Policy"]["PolicySummary"]["Id"]
+        org.attach_policy(PolicyId=scp, TargetId=member)
+        member_admin = labiam.account_admin(lab, member)
+
+        def under_scp():
+            guard(Call("kinesis", "PutRecord", dict(params), "us-east-1", member, member_admin["aws_access_key_id"], HTTPS, None, True, None))
+        under_scp()
+        print(f"  {'member account under an SCP':36s} {per_call(under_scp, args.calls, args.repeat):8.1f}")
 
         def service_check():
             labiam.as_service(lab.context, "firehose.amazonaws.com", delivery, "s3:PutObject", "arn:aws:s3:::lake/2026/01/01/obj")

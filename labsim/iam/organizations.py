@@ -27,9 +27,17 @@ from .policy import ALLOW, DENY, Policy
 FULL_ACCESS = "p-FullAWSAccess"
 
 
+_DICT: Any = None
+
+
 def _backends() -> list[Any]:
+    global _DICT
+    if _DICT is None:
+        _DICT = get_backend("organizations")  # moto's BackendDict outlives every lab
+    if not _DICT:
+        return []  # no account ever used Organizations: the common case, one test
     out = []
-    for regional in list(get_backend("organizations").values()):
+    for regional in list(_DICT.values()):
         backend = regional.get("aws") if hasattr(regional, "get") else None
         if backend is not None and getattr(backend, "org", None) is not None:
             out.append(backend)
