@@ -30,7 +30,7 @@ from . import errors as E
 from . import access, kds_reads
 from .config import Destination, merge, parse_destination
 from .delivery import Pipeline
-from .encryption import FirehoseEncryption
+from .encryption import FirehoseEncryption, StreamKey
 from .destinations import HttpEndpointWriter, Naming, S3Objects, S3Writer
 from .metrics import FirehoseMetrics
 from .source import SourcePoller
@@ -55,7 +55,7 @@ class DeliveryStream:
                  "encryption", "pipeline", "poller", "budget", "billed_bytes", "accepted_bytes", "accepted_records")
 
     def __init__(self, name: str, arn: str, kind: str, now: float, destination: Destination,
-                 source: dict[str, Any] | None, encryption: dict[str, Any] | None) -> None:
+                 source: dict[str, Any] | None) -> None:
         self.delivery_stream_name = name
         self.delivery_stream_arn = arn
         self.delivery_stream_type = kind
@@ -66,10 +66,7 @@ class DeliveryStream:
         self.source = source
         self.delivery_start = now
         self.destination = destination
-        self.encryption = {"Status": "DISABLED"}
-        if encryption:
-            self.encryption = {"KeyType": encryption.get("KeyType", "AWS_OWNED_CMK"), "Status": "ENABLED",
-                               **({"KeyARN": encryption["KeyARN"]} if encryption.get("KeyARN") else {})}
+        self.encryption = StreamKey()  # server-side encryption (labsim.firehose.encryption)
         self.pipeline: Pipeline | None = None
         self.poller: SourcePoller | None = None
         self.budget: PutBudget | None = None
@@ -80,7 +77,7 @@ class DeliveryStream:
     def description(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "DeliveryStreamName": self.delivery_stream_name, "DeliveryStreamARN": self.delivery_stream_arn,
-            "DeliveryStreamStatus": self.status, "DeliveryStreamEncryptionConfiguration": dict(self.encryption),
+            "DeliveryStreamStatus": self.status, "DeliveryStreamEncryptionConfiguration": dict(self.encryption.view),
             "DeliveryStreamType": self.delivery_stream_type, "VersionId": str(self.version_id),
             "CreateTimestamp": _stamp(self.create_timestamp),
             "Destinations": [self.destination.description(DESTINATION_ID)], "HasMoreDestinations": False,
@@ -189,7 +186,7 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
         now = self.clock.now()
         arn = f"arn:aws:firehose:{self.region_name}:{self.account_id}:deliverystream/{delivery_stream_name}"
         stream = DeliveryStream(delivery_stream_name, arn, kind, now, destination,
-                                kinesis_stream_source_configuration or None, delivery_stream_encryption_configuration_input)
+                                kinesis_stream_source_configuration or None)
         self.tagger.tag_resource(arn, tags or [])
         self.delivery_streams[delivery_stream_name] = stream
         if delivery_stream_encryption_configuration_input:
@@ -260,10 +257,7 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
                 stream.poller.stop()
 
     def describe_delivery_stream(self, delivery_stream_name: str) -> dict[str, Any]:  # type: ignore[override]
-        stream = self._stream(delivery_stream_name)
-        description = stream.description()
-        description["DeliveryStreamEncryptionConfiguration"] = self.sse.view(stream)
-        return {"DeliveryStreamDescription": description}
+        return {"DeliveryStreamDescription": self._stream(delivery_stream_name).description()}
 
     def list_delivery_streams(self, limit: int | None, delivery_stream_type: str,  # type: ignore[override]
                               exclusive_start_delivery_stream_name: str) -> dict[str, Any]:

@@ -57,19 +57,12 @@ class StreamKey:
 
 
 class FirehoseEncryption:
-    """SSE for one ``LabFirehoseBackend`` (one account and Region)."""
+    """SSE for one ``LabFirehoseBackend`` (one account and Region); each stream keeps its ``StreamKey``."""
 
-    __slots__ = ("backend", "keys")
+    __slots__ = ("backend",)
 
     def __init__(self, backend: Any) -> None:
         self.backend = backend
-        self.keys: dict[str, StreamKey] = {}
-
-    def state(self, stream: Any) -> StreamKey:
-        key = self.keys.get(stream.delivery_stream_arn)
-        if key is None:
-            key = self.keys[stream.delivery_stream_arn] = StreamKey()
-        return key
 
     # -- control plane ------------------------------------------------------------------------------
     def _count_change(self, stream: Any, state: StreamKey, now: float) -> None:
@@ -94,7 +87,7 @@ class FirehoseEncryption:
                 "ENABLED, DISABLED or ENABLING_FAILED (DescribeDeliveryStream).")
 
     def start(self, stream: Any, config: dict[str, Any] | None, count: bool = True) -> None:
-        state = self.state(stream)
+        state = stream.encryption
         self._changeable(stream, state)
         config = config or {}
         key_type = config.get("KeyType") or "AWS_OWNED_CMK"
@@ -130,7 +123,7 @@ class FirehoseEncryption:
                                                    name=f"firehose-sse:{stream.delivery_stream_name}")
 
     def stop(self, stream: Any) -> None:
-        state = self.state(stream)
+        state = stream.encryption
         self._changeable(stream, state)
         now = self.backend.clock.now()
         self._count_change(stream, state, now)
@@ -180,17 +173,16 @@ class FirehoseEncryption:
 
     def delete(self, stream: Any) -> None:
         """DeleteDeliveryStream: Firehose retires its grant."""
-        state = self.keys.pop(stream.delivery_stream_arn, None)
-        if state is not None:
-            if state.task is not None:
-                state.task.cancel()
-            self._retire(state, self.backend.clock.now())
+        state = stream.encryption
+        if state.task is not None:
+            state.task.cancel()
+        self._retire(state, self.backend.clock.now())
 
     # -- data plane ---------------------------------------------------------------------------------
     def check_put(self, stream: Any, now: float) -> None:
         """Raise ``InvalidKMSResourceException`` when a put cannot get its data key (customer keys only)."""
-        state = self.keys.get(stream.delivery_stream_arn)
-        if state is None or state.key_arn is None or now < state.data_key_until:
+        state = stream.encryption
+        if state.key_arn is None or now < state.data_key_until:
             return
         backend = self.backend
         try:
@@ -202,10 +194,6 @@ class FirehoseEncryption:
             raise InvalidKMSResourceError(f"{problem.error_type.replace('KMS', 'KMS.', 1)}: {problem.message}") from None
         state.data_key_until = now + float(quotas.FIREHOSE_SSE_DATA_KEY_REUSE_SECONDS)
 
-    def view(self, stream: Any) -> dict[str, Any]:
-        state = self.keys.get(stream.delivery_stream_arn)
-        return dict(state.view) if state is not None else {"Status": "DISABLED"}
-
-    def encrypted(self, stream: Any) -> bool:
-        state = self.keys.get(stream.delivery_stream_arn)
-        return state is not None and state.view["Status"] == "ENABLED"
+    @staticmethod
+    def encrypted(stream: Any) -> bool:
+        return stream.encryption.view["Status"] == "ENABLED"
