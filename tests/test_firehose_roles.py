@@ -223,3 +223,20 @@ def test_placeholder_roles_nobody_created_are_not_enforced(orders_lab):
     fh.put_record(DeliveryStreamName="orders-fh", Record={"Data": b"a,"})
     orders_lab.clock.advance(61)
     assert objects(orders_lab) == [b"a,"]
+
+
+def test_an_encrypted_source_needs_kms_decrypt_on_its_customer_key(orders_lab):
+    key = orders_lab.client("kms").create_key()["KeyMetadata"]["Arn"]
+    k = orders_lab.client("kinesis")
+    k.start_stream_encryption(StreamName="orders", EncryptionType="KMS", KeyId=key)
+    orders_lab.clock.advance(quotas.SSE_UPDATING_SECONDS)
+    role = delivery_role(orders_lab, allow(KINESIS_ACTIONS, SRC_ARN), s3_policy())
+    kds_source(orders_lab, role)
+    k.put_record(StreamName="orders", Data=b"secret,", PartitionKey="p")
+    orders_lab.clock.advance(70)
+    poller = orders_lab.backend("firehose").delivery_streams["from-orders"].poller
+    assert objects(orders_lab) == [] and poller.errors[-1][1] == "KMSAccessDeniedException"
+    orders_lab.client("iam").put_role_policy(RoleName="delivery", PolicyName="kms", PolicyDocument=doc(
+        allow("kms:Decrypt", key)))
+    orders_lab.clock.advance(62)
+    assert objects(orders_lab) == [b"secret,"]

@@ -12,6 +12,7 @@ Firehose does                   the role needs                                  
 create a stream-sourced stream  ``kinesis:DescribeStream``                       the source stream
 find the source's shards        ``kinesis:DescribeStream``, ``kinesis:ListShards`` the source stream
 read the source                 ``kinesis:GetShardIterator``, ``kinesis:GetRecords`` the source stream
+read an encrypted source        ``kms:Decrypt`` on a customer key                the stream's key
 write an object                 ``s3:PutObject``                                 ``arn:aws:s3:::bucket/key``
 encrypt it with a customer key  ``kms:GenerateDataKey`` (``kms:ViaService`` s3)  the key
 log a delivery error            ``logs:PutLogEvents``                            the log stream
@@ -29,7 +30,8 @@ How a missing permission fails, as Firehose fails:
   authorized to perform: kinesis:DescribeStream on resource ...").
 - **Reading the source**: Firehose retries DescribeStream, GetShardIterator and GetRecords
   indefinitely (FH-DG23 ``troubleshooting.md``); nothing is read, the data waits in the stream
-  until its retention drops it. The refusals are kept in ``SourcePoller.errors``.
+  until its retention drops it. The refusals are kept in ``SourcePoller.errors`` (Kinesis's
+  ``AccessDeniedException``, or ``KMSAccessDeniedException`` for an encrypted stream's key).
 - **Writing S3**: a failed delivery with error code ``S3.AccessDenied`` (or ``S3.KMS.*`` for the
   key), retried for 24 h and then dropped, like any S3 delivery error; with CloudWatch error
   logging on, each failed attempt is logged to the configured log group and stream.
@@ -95,6 +97,12 @@ class SourceAccess:
         self.context = context
         self.role_arn = role_arn
         self.stream_arn = stream_arn
+
+    def acting(self) -> Any:
+        """A context in which Kinesis sees Firehose's calls as the role's (its KMS permissions count)."""
+        # ``require`` ran first, so Firehose could assume the role; a role the lab does not hold is None
+        enforced = self.role_arn and iam.guard_of(self.context) is not None
+        return iam.acting_as(iam.principals.role_principal(self.role_arn, "Firehose") if enforced else None)
 
     def require(self, *actions: str) -> None:
         for action in actions:

@@ -62,7 +62,11 @@ def read_shard(kinesis: Any, stream_arn: str, cursor: ShardCursor, access: Any =
             else:
                 cursor.iterator = kinesis.get_shard_iterator(None, stream_arn, cursor.shard_id, "AT_TIMESTAMP",
                                                              timestamp=min(cursor.start, kinesis.now()))
-        batch = kinesis.get_records(cursor.iterator, int(quotas.GET_RECORDS_MAX_LIMIT))
+        if access is not None:
+            with access.acting():  # an encrypted stream: Kinesis checks the role's kms:Decrypt
+                batch = kinesis.get_records(cursor.iterator, int(quotas.GET_RECORDS_MAX_LIMIT))
+        else:
+            batch = kinesis.get_records(cursor.iterator, int(quotas.GET_RECORDS_MAX_LIMIT))
     except ThroughputExceededError:
         return None  # the shard's read budget is spent (other readers): try again next second
     except ExpiredIteratorError:

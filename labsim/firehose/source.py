@@ -18,6 +18,7 @@ import hashlib
 from typing import Any
 
 from labsim.iam import AccessDenied
+from labsim.streams.errors import KinesisError
 
 from . import kds_reads
 
@@ -110,6 +111,10 @@ class SourcePoller:
             self._poll()
         except AccessDenied as denied:  # the role may not read: retried at the next poll, the data waits
             self.errors.append((self.clock.now(), denied.error_type, denied.message))
+        except KinesisError as err:
+            if not err.error_type.startswith("KMS"):
+                raise
+            self.errors.append((self.clock.now(), err.error_type, err.message))  # the key: retried likewise
 
     def _poll(self) -> None:
         if self.refresh:

@@ -51,7 +51,7 @@ from labsim.errors import ServiceError
 
 from . import principals
 from .engine import Decision, denial_message, evaluate
-from .guard import IamGuard, current, find_key
+from .guard import IamGuard, acting_as, current, find_key
 from .network import NetworkGuard
 from .policy import Policy, PolicyError
 from .principals import Principal
@@ -223,5 +223,5 @@ def assume_as_service(lab: Any, role_arn: str, service: str, session_name: str =
             "aws_session_token": session.session_token}
 
 
-__all__ = ["IamPhysics", "as_service", "assume_as_service", "client", "session", "AccessDenied", "authorize", "decide", "current", "account_admin", "assume", "guard_of",
+__all__ = ["IamPhysics", "acting_as", "as_service", "assume_as_service", "client", "session", "AccessDenied", "authorize", "decide", "current", "account_admin", "assume", "guard_of",
            "find_key", "Policy", "PolicyError", "Principal"]

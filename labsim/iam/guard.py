@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from labsim.errors import ServiceError
 from labsim.safety import FAKE_ACCESS_KEY
@@ -51,10 +52,25 @@ _local = threading.local()
 def current() -> Principal | None:
     """The identity of the request this thread is serving right now (None: the account's administrator,
     or no request at all, as in a clock task: the service itself acting)."""
+    acting = getattr(_local, "acting", None)
+    if acting is not None:
+        return acting  # a service acting as a role it assumed (``acting_as``)
     call = router.current_call()
     if call is None or getattr(_local, "call", None) is not call:
         return None
     return _local.principal
+
+
+@contextmanager
+def acting_as(principal: Principal | None) -> Iterator[None]:
+    """Within the block, ``current()`` is ``principal`` (None: no change): a service's own calls made
+    as the role it assumed (Firehose reading an encrypted stream needs the role's kms:Decrypt)."""
+    previous = getattr(_local, "acting", None)
+    _local.acting = principal if principal is not None else previous
+    try:
+        yield
+    finally:
+        _local.acting = previous
 
 
 def denied_error(service: str, principal_arn: str, action: str, resource: str, reason: str) -> ServiceError:
@@ -201,4 +217,4 @@ def find_key(account_id: str, region: str, key_id: str) -> Any:
     return backend.keys.get(raw) if raw else None
 
 
-__all__ = ["IamGuard", "current", "denied_error", "find_key", "PolicyError"]
+__all__ = ["IamGuard", "acting_as", "current", "denied_error", "find_key", "PolicyError"]
