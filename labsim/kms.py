@@ -19,7 +19,8 @@ A problem is raised as ``KmsProblem`` with the error code the *calling* service 
 that service turns it into its own error class (Kinesis: ``labsim.streams.encryption``).
 
 The request rate is a lab knob for demonstrations (``lab.physics["kms"].requests_per_second``),
-``quotas.KMS_CRYPTO_REQUESTS_PER_SECOND`` by default.
+``quotas.KMS_CRYPTO_REQUESTS_PER_SECOND`` by default; so is the account's KMS subscription
+(``lab.physics["kms"].subscribed = False``: every use answers ``KMSOptInRequired``).
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ class KmsPhysics:
 
     def __init__(self) -> None:
         self.requests_per_second = int(quotas.KMS_CRYPTO_REQUESTS_PER_SECOND)
+        #: False: the account is not subscribed to KMS (a lab knob; every use answers KMSOptInRequired).
+        self.subscribed = True
         #: (key ARN, operation) -> requests KMS served for services in this lab.
         self.calls: dict[tuple[str, str], int] = {}
         self._second = -1
@@ -142,8 +145,18 @@ def _granted(key: Any, principal: Principal, operation: str) -> bool:
     return False
 
 
+def count(context: Any, key_arn: str, operation: str) -> None:
+    """Count one KMS request a service made with ``key_arn`` (for the cost discussion)."""
+    physics = physics_of(context)
+    if physics is not None:
+        physics.calls[(key_arn, operation)] = physics.calls.get((key_arn, operation), 0) + 1
+
+
 def use_key(context: Any, key: Any, principal: Principal | None, operation: str, service: str, region: str, now: float) -> None:
     """One KMS request a service makes with ``key`` for ``principal`` (None: the administrator)."""
+    physics = physics_of(context)
+    if physics is not None and not physics.subscribed:
+        raise KmsProblem("KMSOptInRequired")
     deletion = getattr(key, "deletion_date", None)
     if key.key_state == "PendingDeletion" and deletion is not None and deletion.timestamp() <= now:
         raise KmsProblem("KMSNotFoundException", f"Key '{key.arn}' does not exist.")
@@ -157,9 +170,7 @@ def use_key(context: Any, key: Any, principal: Principal | None, operation: str,
                               extra={"kms:calleraccount": principal.account_id})
         if not decision.allowed:
             raise KmsProblem("KMSAccessDeniedException")
-    physics = physics_of(context)
     if physics is not None:
         if not physics.admit(key.account_id, region, now):
             raise KmsProblem("KMSThrottlingException")
-        k = (key.arn, operation)
-        physics.calls[k] = physics.calls.get(k, 0) + 1
+        count(context, key.arn, operation)

@@ -203,12 +203,28 @@ class Lab:
         return f"<Lab {state} region={self.region} clock={self.clock.mode} t={self.clock.now():.3f}>"
 
     # -- clients ----------------------------------------------------------------------------
-    def client(self, service: str, region_name: str | None = None, **kwargs: Any) -> Any:
-        """A boto3 client served by this lab (region defaults to the lab's)."""
+    def client(self, service: str, region_name: str | None = None, *, role_arn: str | None = None,
+               role_session_name: str = "lab", **kwargs: Any) -> Any:
+        """A boto3 client served by this lab (region defaults to the lab's).
+
+        ``role_arn=`` is a shorthand for ``sts.assume_role`` with the lab's STS (as the administrator,
+        or as the identity whose ``aws_access_key_id``/``aws_secret_access_key`` are given): the role's
+        trust policy decides, and the client is signed with the session's temporary credentials.
+        """
         if not self.running:
             raise LabError("the lab is not running: call lab.start() (or use `with Lab() as lab:`) first")
         if "endpoint_url" in kwargs:
             raise LabError("lab clients take no endpoint_url: every call is answered in-process")
+        if role_arn is not None:
+            if not (isinstance(role_arn, str) and role_arn.startswith("arn:") and ":role/" in role_arn):
+                raise ValueError(f"role_arn must be a role's ARN such as 'arn:aws:iam::123456789012:role/producer', got {role_arn!r}")
+            if "aws_session_token" in kwargs and "aws_access_key_id" not in kwargs:
+                raise ValueError("aws_session_token needs aws_access_key_id and aws_secret_access_key with it")
+            caller = {k: kwargs.pop(k) for k in ("aws_access_key_id", "aws_secret_access_key", "aws_session_token") if k in kwargs}
+            sts = self.client("sts", region_name, **caller)
+            session = sts.assume_role(RoleArn=role_arn, RoleSessionName=role_session_name)["Credentials"]
+            kwargs.update(aws_access_key_id=session["AccessKeyId"], aws_secret_access_key=session["SecretAccessKey"],
+                          aws_session_token=session["SessionToken"])
         kwargs.setdefault("aws_access_key_id", FAKE_ACCESS_KEY)
         kwargs.setdefault("aws_secret_access_key", FAKE_SECRET_KEY)
         return boto3.session.Session().client(service, region_name=region_name or self.region, **kwargs)

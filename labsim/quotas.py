@@ -361,3 +361,7 @@ NETWORK_ROUND_TRIP_VPC_ENDPOINT_MS = Rate(6.0, "ms per request round trip throug
 NETWORK_ROUND_TRIP_INTERNET_MS = Rate(10.0, "ms per request round trip in the same Region through a NAT or internet gateway to the public endpoint", "labsim assumption (AWS publishes none)")
 NETWORK_ROUND_TRIP_CROSS_REGION_MS = Rate(80.0, "ms per request round trip to another Region's endpoint (of the order of us-east-1 to eu-west-1)", "labsim assumption (AWS publishes none)")
 NETWORK_JITTER = Rate(0.2, "fraction: each round trip is longer by up to this much, drawn from the lab's seed", "labsim assumption")
+# --- security, Firehose SSE and service roles (labsim.firehose.encryption, labsim.firehose.access; issue 14) ---
+FIREHOSE_SSE_CHANGES_PER_DAY = Quota(25, "StartDeliveryStreamEncryption + StopDeliveryStreamEncryption calls, combined, per delivery stream per 24 h", "FH-API StartDeliveryStreamEncryption")
+FIREHOSE_SSE_TRANSITION_SECONDS = Rate(5.0, "s a delivery stream's encryption stays ENABLING or DISABLING (labsim's model; AWS publishes no figure)", "labsim model")
+FIREHOSE_SSE_DATA_KEY_REUSE_SECONDS = Quota(300, "s Firehose reuses a data key of a customer managed CMK before asking KMS again (labsim's model, Kinesis's documented reuse)", "labsim model; KDS-DG22 costs-performance.md")

@@ -17,6 +17,15 @@ def lab():
 
 
 @pytest.fixture
+def orders_lab():
+    """A running lab with an ACTIVE one-shard stream ``orders`` (the security tests' starting point)."""
+    with Lab() as running:
+        running.client("kinesis").create_stream(StreamName="orders", ShardCount=1)
+        running.clock.advance(30)
+        yield running
+
+
+@pytest.fixture
 def no_network(monkeypatch):
     """Block and record every attempt to resolve or connect, for the whole test."""
     attempts: list[tuple] = []

@@ -197,6 +197,7 @@ def test_encryption_only_for_direct_put(lab, clients):
     lab.clock.advance(5)
     fh.start_delivery_stream_encryption(DeliveryStreamName="e",
                                         DeliveryStreamEncryptionConfigurationInput={"KeyType": "AWS_OWNED_CMK"})
+    lab.clock.advance(quotas.FIREHOSE_SSE_TRANSITION_SECONDS)  # ENABLING, then ENABLED
     d = fh.describe_delivery_stream(DeliveryStreamName="e")["DeliveryStreamDescription"]
     assert d["DeliveryStreamEncryptionConfiguration"] == {"KeyType": "AWS_OWNED_CMK", "Status": "ENABLED"}
     assert fh.put_record(DeliveryStreamName="e", Record={"Data": b"x"})["Encrypted"] is True

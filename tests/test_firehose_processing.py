@@ -40,6 +40,9 @@ def setup(lab, source=TO_UPPER, allow_invoke=True, processors=None, lambda_param
     iam = lab.client("iam")
     fn_role = iam.create_role(RoleName="fn-role", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
     fh_role = iam.create_role(RoleName="delivery", AssumeRolePolicyDocument=FH_TRUST)["Role"]["Arn"]
+    iam.put_role_policy(RoleName="delivery", PolicyName="s3", PolicyDocument=json.dumps({  # Firehose writes as this role
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetBucketLocation", "s3:ListBucket"],
+                                                "Resource": ["arn:aws:s3:::lake", "arn:aws:s3:::lake/*"]}]}))
     if allow_invoke:
         iam.put_role_policy(RoleName="delivery", PolicyName="invoke", PolicyDocument=json.dumps({
             "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": FN_ARN}]}))

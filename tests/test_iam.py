@@ -8,7 +8,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from labsim import Lab
+
 from labsim import iam as labiam
 
 ACCOUNT = "123456789012"
@@ -29,11 +29,8 @@ def deny(action, resource="*", **extra):
 
 
 @pytest.fixture
-def lab():
-    with Lab() as lab:
-        lab.client("kinesis").create_stream(StreamName="orders", ShardCount=1)
-        lab.clock.advance(30)
-        yield lab
+def lab(orders_lab):
+    return orders_lab
 
 
 def user(lab, name, *statements, group=None):

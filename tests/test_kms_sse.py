@@ -7,7 +7,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from labsim import Lab, quotas
+from labsim import quotas
 from labsim import iam as labiam
 
 ACCOUNT = "123456789012"
@@ -19,11 +19,8 @@ def doc(*statements):
 
 
 @pytest.fixture
-def lab():
-    with Lab() as lab:
-        lab.client("kinesis").create_stream(StreamName="orders", ShardCount=1)
-        lab.clock.advance(30)
-        yield lab
+def lab(orders_lab):
+    return orders_lab
 
 
 def code(excinfo):
@@ -215,3 +212,16 @@ def test_server_side_work_between_requests_does_not_act_as_the_last_caller(lab):
     ak = iam.create_access_key(UserName="u")["AccessKey"]
     lab.client("kinesis", aws_access_key_id=ak["AccessKeyId"], aws_secret_access_key=ak["SecretAccessKey"]).describe_stream_summary(StreamName="orders")
     assert labiam2.current() is None  # the request is over
+
+
+def test_an_account_not_subscribed_to_kms_gets_kms_opt_in_required(lab):
+    k = lab.client("kinesis")
+    k.start_stream_encryption(StreamName="orders", EncryptionType="KMS", KeyId="alias/aws/kinesis")
+    lab.clock.advance(quotas.SSE_UPDATING_SECONDS)
+    lab.physics["kms"].subscribed = False  # the lab's knob: this account has no KMS subscription
+    with pytest.raises(ClientError) as e:
+        k.put_record(StreamName="orders", Data=b"x", PartitionKey="p")
+    assert code(e) == "KMSOptInRequired"
+    assert e.value.response["Error"]["Message"].startswith("The AWS access key ID needs a subscription for the service.")
+    lab.physics["kms"].subscribed = True
+    k.put_record(StreamName="orders", Data=b"x", PartitionKey="p")

@@ -51,3 +51,33 @@ def test_iam_sts_kms_ec2_kinesis_internals():
         assert json.loads(backends("ec2")["123456789012"]["us-east-1"].vpc_end_points[vpce].policy_document)["Statement"]
 
         assert backends("kinesis")["123456789012"]["us-east-1"].resource_policies == {}
+
+
+def test_organizations_tags_grants_logs_and_s3_internals():
+    """What labsim.iam.organizations, labsim.iam.tags, labsim.firehose.encryption and .access read of moto."""
+    from moto.kms.models import KmsBackend
+    from moto.s3.models import S3Backend
+
+    with Lab() as lab:
+        org = lab.client("organizations")
+        org.create_organization(FeatureSet="ALL")
+        member = org.create_account(Email="m@example.com", AccountName="m")["CreateAccountStatus"]["AccountId"]
+        b = backends("organizations")["123456789012"]["aws"]
+        assert b.org.master_account_id == "123456789012"
+        account = next(a for a in b.accounts if a.id == member)
+        root = next(ou for ou in b.ou if ou.id == account.parent_id)
+        assert root.parent_id is None and [p.id for p in account.attached_policies][0] == "p-FullAWSAccess"
+        policy = account.attached_policies[0]
+        assert policy.type == "SERVICE_CONTROL_POLICY" and json.loads(policy.content)["Statement"]
+
+        lab.client("kinesis").create_stream(StreamName="s", ShardCount=1, Tags={"team": "a"})
+        assert backends("kinesis")["123456789012"]["us-east-1"].streams["s"].tags == {"team": "a"}
+        tagger = backends("firehose")["123456789012"]["us-east-1"].tagger
+        assert hasattr(tagger, "get_tag_dict_for_resource")
+
+        assert list(inspect.signature(KmsBackend.create_grant).parameters) == [
+            "self", "key_id", "grantee_principal", "operations", "name", "constraints", "retiring_principal"]
+        assert list(inspect.signature(KmsBackend.retire_grant).parameters) == ["self", "key_id", "grant_id", "grant_token"]
+        assert {"encryption", "kms_key_id"} <= set(inspect.signature(S3Backend.put_object).parameters)
+        logs = backends("logs")["123456789012"]["us-east-1"]
+        assert list(inspect.signature(logs.put_log_events).parameters) == ["log_group_name", "log_stream_name", "log_events"]

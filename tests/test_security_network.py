@@ -9,18 +9,15 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from labsim import Lab
+
 
 ACCOUNT = "123456789012"
 STREAM_ARN = f"arn:aws:kinesis:us-east-1:{ACCOUNT}:stream/orders"
 
 
 @pytest.fixture
-def lab():
-    with Lab() as lab:
-        lab.client("kinesis").create_stream(StreamName="orders", ShardCount=1)
-        lab.clock.advance(30)
-        yield lab
+def lab(orders_lab):
+    return orders_lab
 
 
 @pytest.mark.parametrize("config,host", [

@@ -27,9 +27,10 @@ from labsim import _moto, quotas
 from labsim.clock import VirtualClock
 
 from . import errors as E
-from . import conversion, kds_reads, partitioning, transform
+from . import access, conversion, kds_reads, partitioning, transform
 from .config import Destination, merge, parse_destination
 from .delivery import Pipeline
+from .encryption import FirehoseEncryption, StreamKey
 from .destinations import HttpEndpointWriter, Naming, S3Objects, S3Writer
 from .metrics import FirehoseMetrics
 from .redshift import redshift_writer
@@ -56,7 +57,7 @@ class DeliveryStream:
                  "encryption", "pipeline", "poller", "budget", "billed_bytes", "accepted_bytes", "accepted_records")
 
     def __init__(self, name: str, arn: str, kind: str, now: float, destination: Destination,
-                 source: dict[str, Any] | None, encryption: dict[str, Any] | None) -> None:
+                 source: dict[str, Any] | None) -> None:
         self.delivery_stream_name = name
         self.delivery_stream_arn = arn
         self.delivery_stream_type = kind
@@ -67,10 +68,7 @@ class DeliveryStream:
         self.source = source
         self.delivery_start = now
         self.destination = destination
-        self.encryption = {"Status": "DISABLED"}
-        if encryption:
-            self.encryption = {"KeyType": encryption.get("KeyType", "AWS_OWNED_CMK"), "Status": "ENABLED",
-                               **({"KeyARN": encryption["KeyARN"]} if encryption.get("KeyARN") else {})}
+        self.encryption = StreamKey()  # server-side encryption (labsim.firehose.encryption)
         self.pipeline: Pipeline | None = None
         self.poller: SourcePoller | None = None
         self.budget: PutBudget | None = None
@@ -81,7 +79,7 @@ class DeliveryStream:
     def description(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "DeliveryStreamName": self.delivery_stream_name, "DeliveryStreamARN": self.delivery_stream_arn,
-            "DeliveryStreamStatus": self.status, "DeliveryStreamEncryptionConfiguration": dict(self.encryption),
+            "DeliveryStreamStatus": self.status, "DeliveryStreamEncryptionConfiguration": dict(self.encryption.view),
             "DeliveryStreamType": self.delivery_stream_type, "VersionId": str(self.version_id),
             "CreateTimestamp": _stamp(self.create_timestamp),
             "Destinations": [self.destination.description(DESTINATION_ID)], "HasMoreDestinations": False,
@@ -116,7 +114,8 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
         import random
 
         self.naming = Naming(seeded or random.Random(0))
-        self.s3 = S3Objects(account_id)
+        self.s3 = S3Objects(account_id, self.context, region_name)
+        self.sse = FirehoseEncryption(self)
 
     # -- lookups ---------------------------------------------------------------------------------
     def _stream(self, name: str) -> DeliveryStream:
@@ -183,12 +182,18 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
                 raise E.InvalidArgumentError(
                     f"Kinesis stream {kinesis_stream_source_configuration['KinesisStreamARN']} does not exist: "
                     "create it first (kinesis.create_stream).")
+            refused = access.check_source_role(self.context, kinesis_stream_source_configuration.get("RoleARN"),
+                                               kinesis_stream_source_configuration["KinesisStreamARN"])
+            if refused is not None:
+                raise E.InvalidArgumentError(refused)
         now = self.clock.now()
         arn = f"arn:aws:firehose:{self.region_name}:{self.account_id}:deliverystream/{delivery_stream_name}"
         stream = DeliveryStream(delivery_stream_name, arn, kind, now, destination,
-                                kinesis_stream_source_configuration or None, delivery_stream_encryption_configuration_input)
+                                kinesis_stream_source_configuration or None)
         self.tagger.tag_resource(arn, tags or [])
         self.delivery_streams[delivery_stream_name] = stream
+        if delivery_stream_encryption_configuration_input:
+            self.sse.start(stream, delivery_stream_encryption_configuration_input, count=False)
         self.clock.call_later(float(quotas.FIREHOSE_CREATING_SECONDS), lambda: self._activate(stream),
                               name=f"firehose-active:{delivery_stream_name}")
         return arn
@@ -202,8 +207,10 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
             stream.budget = PutBudget(self.region_name, self.clock.now())
         else:
             kinesis = kds_reads.kinesis_for(self.account_id, self.region_name)
-            stream.poller = SourcePoller(self.clock, kinesis, stream.source["KinesisStreamARN"], stream.pipeline,
-                                         self.metrics, stream.delivery_stream_name, stream.delivery_start)
+            source_arn = stream.source["KinesisStreamARN"]
+            stream.poller = SourcePoller(self.clock, kinesis, source_arn, stream.pipeline, self.metrics,
+                                         stream.delivery_stream_name, stream.delivery_start,
+                                         access.SourceAccess(self.context, stream.source.get("RoleARN"), source_arn))
             stream.pipeline.source_retention = kds_reads.retention_seconds(kinesis, stream.source["KinesisStreamARN"])
             stream.poller.begin(float(quotas.FIREHOSE_SOURCE_POLL_SECONDS))
 
@@ -231,7 +238,12 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
             return transform.build(self.clock, self.context, name, stream.delivery_stream_arn, self.region_name,
                                    (stream.source or {}).get("KinesisStreamARN"), version, dest, self.s3, self.naming,
                                    self.metrics, sink=None if dest.kind == "ExtendedS3" else lambda: writer)
-        return Pipeline(self.clock, name, writer, dest.size_bytes, dest.interval, self.metrics)
+        pipeline = Pipeline(self.clock, name, writer, dest.size_bytes, dest.interval, self.metrics)
+        target = dest.config["EndpointConfiguration"]["Url"] if dest.kind == "HttpEndpoint" else f"arn:aws:s3:::{dest.bucket}"
+        pipeline.on_error = access.ErrorLog(self.context, self.account_id, self.region_name, stream.delivery_stream_arn, target,
+                                            version, dest.config.get("CloudWatchLoggingOptions") or {},
+                                            dest.config.get("RoleARN"), writer.metric)
+        return pipeline
 
     def delete_delivery_stream(self, delivery_stream_name: str) -> None:  # type: ignore[override]
         stream = self._stream(delivery_stream_name)
@@ -239,6 +251,7 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
             return
         stream.status = "DELETING"
         self._retire(stream)
+        self.sse.delete(stream)
         self.tagger.delete_all_tags_for_resource(stream.delivery_stream_arn)
 
         def gone() -> None:
@@ -310,6 +323,7 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
         if stream.delivery_stream_type == "KinesisStreamAsSource":
             raise E.InvalidArgumentError(NOT_PERMITTED_ON_KDS_SOURCE)
         now = self.clock.now()
+        self.sse.check_put(stream, now)
         add = self.metrics.add
         budget = stream.budget
         if not budget.admit_request(now):
@@ -343,7 +357,7 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
             add(now, name, "ThrottledRecords", float(failed))
         if accepted:
             stream.pipeline.add(accepted, arrivals, nbytes)
-        return {"FailedPutCount": failed, "Encrypted": stream.encryption["Status"] == "ENABLED",
+        return {"FailedPutCount": failed, "Encrypted": self.sse.encrypted(stream),
                 "RequestResponses": responses}
 
     # -- configuration ---------------------------------------------------------------------------
@@ -394,16 +408,7 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
             stream.poller.pipeline = stream.pipeline
 
     def start_delivery_stream_encryption(self, stream_name: str, encryption_config: dict[str, Any]) -> None:  # type: ignore[override]
-        stream = self._stream(stream_name)
-        if stream.delivery_stream_type != "DirectPut":
-            raise E.InvalidArgumentError(
-                "Server-side encryption is only for DirectPut delivery streams: a KinesisStreamAsSource stream uses "
-                "the source stream's encryption.")
-        config = encryption_config or {}
-        stream.encryption = {"KeyType": config.get("KeyType", "AWS_OWNED_CMK"), "Status": "ENABLED",
-                             **({"KeyARN": config["KeyARN"]} if config.get("KeyARN") else {})}
+        self.sse.start(self._stream(stream_name), encryption_config)
 
     def stop_delivery_stream_encryption(self, stream_name: str) -> None:  # type: ignore[override]
-        stream = self._stream(stream_name)
-        stream.encryption = {"Status": "DISABLED"}
-
+        self.sse.stop(self._stream(stream_name))

@@ -83,7 +83,7 @@ class Pipeline:
 
     __slots__ = ("clock", "stream", "writer", "transforms", "metrics", "buffer", "size_limit", "interval",
                  "retrying", "timer", "retry_task", "ticker", "delivered", "dropped", "errors", "closed",
-                 "on_idle", "lock", "source_retention")
+                 "on_idle", "lock", "source_retention", "on_error")
 
     def __init__(self, clock: Any, stream: str, writer: Writer, size_limit: int, interval: float,
                  metrics: Any, transforms: list[Callable[[Batch], Batch]] | None = None) -> None:
@@ -111,6 +111,8 @@ class Pipeline:
         #: Set for a Kinesis data stream source: S3 delivery is retried as long as the source keeps the
         #: data (its retention, counted from the record's arrival in the stream), not a fixed 24 h.
         self.source_retention: float | None = None
+        #: Called with (lab time, error code, message) after each failed attempt (CloudWatch error logging).
+        self.on_error: Callable[[float, str, str], None] | None = None
 
     # -- intake ----------------------------------------------------------------------------------
     def add(self, records: list[bytes], arrivals: list[float], nbytes: int, meta: list[Any] | None = None) -> None:
@@ -176,6 +178,8 @@ class Pipeline:
             self._after_delivery(now)
             return
         self.errors.append((now, error[0], error[1]))
+        if self.on_error is not None:
+            self.on_error(now, error[0], error[1])
         batch = self._age_out(batch, now, error)
         if batch is None or self._expired(batch, now):
             if batch is not None:

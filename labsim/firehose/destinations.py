@@ -26,7 +26,7 @@ from typing import Any, Callable
 
 from labsim import _moto, quotas
 
-from . import compression, prefixes
+from . import access, compression, prefixes
 from .config import Destination
 from .delivery import Batch
 from .endpoints import EndpointRequest, EndpointResponse, registry_for
@@ -50,18 +50,32 @@ class Naming:
 
 
 class S3Objects:
-    """Puts objects into the lab's S3 (moto's backend), reporting a missing bucket as AWS's code."""
+    """Puts objects into the lab's S3 (moto's backend), reporting a missing bucket as AWS's code.
 
-    __slots__ = ("account_id",)
+    Given the destination's configuration, the write is made as its delivery role (``s3:PutObject``,
+    and ``kms:GenerateDataKey`` for a customer key: ``labsim.firehose.access``).
+    """
 
-    def __init__(self, account_id: str) -> None:
+    __slots__ = ("account_id", "context", "region")
+
+    def __init__(self, account_id: str, context: Any = None, region: str = "us-east-1") -> None:
         self.account_id = account_id
+        self.context = context
+        self.region = region
 
-    def put(self, bucket: str, key: str, body: bytes) -> tuple[str, str] | None:
+    def put(self, bucket: str, key: str, body: bytes, config: dict[str, Any] | None = None) -> tuple[str, str] | None:
         backend = _moto.get_backend("s3")[self.account_id]["aws"]
         if bucket not in backend.buckets:
             return ("S3.NoSuchBucket", f"The specified bucket does not exist: {bucket}")
-        backend.put_object(bucket, key, body)
+        cmk = None
+        if config is not None and self.context is not None:
+            error, cmk = access.s3_write_error(self.context, config, bucket, key, self.context.now(), self.region)
+            if error is not None:
+                return error
+        if cmk is not None:
+            backend.put_object(bucket, key, body, encryption="aws:kms", kms_key_id=cmk.arn)
+        else:
+            backend.put_object(bucket, key, body)
         return None
 
 
@@ -92,7 +106,7 @@ class S3Writer:
     def write(self, batch: Batch, data: bytes, prefix: str, now: float, error_type: str | None = None) -> tuple[str, str] | None:
         key = self.key_for(batch.oldest, prefix, error_type)
         entry = key.rsplit("/", 1)[-1].removesuffix(".zip")
-        return self.s3.put(self.dest.bucket, key, compression.compress(self.dest.compression, data, entry))
+        return self.s3.put(self.dest.bucket, key, compression.compress(self.dest.compression, data, entry), self.dest.config)
 
     def deliver(self, batch: Batch, now: float) -> tuple[str, str] | None:
         error = self.write(batch, b"".join(batch.records), self.dest.prefix, now)

@@ -9,7 +9,9 @@ no JSON is built or parsed between the two services.
 Region; ``read_shard(kinesis, stream_arn, cursor)`` returns the next page for ``cursor`` (or None
 when the shard's read budget refused the call this time) and moves the cursor on;
 ``list_shards(kinesis, stream_arn)`` lists the stream's shards (id, parents); ``stream_status`` and
-``retention_seconds`` describe the source.
+``retention_seconds`` describe the source. Given the source role's ``access``
+(``labsim.firehose.access.SourceAccess``), each call is first checked against the role, as Kinesis
+checks Firehose's calls on AWS (``labsim.iam.AccessDenied`` when the role may not).
 """
 
 from __future__ import annotations
@@ -39,7 +41,9 @@ def kinesis_for(account_id: str, region: str) -> Any:
     return _moto.get_backend("kinesis")[account_id][region]
 
 
-def list_shards(kinesis: Any, stream_arn: str) -> list[tuple[str, tuple[str, ...]]]:
+def list_shards(kinesis: Any, stream_arn: str, access: Any = None) -> list[tuple[str, tuple[str, ...]]]:
+    if access is not None:
+        access.require("kinesis:DescribeStream", "kinesis:ListShards")
     stream = kinesis.describe_stream(stream_arn, None)
     return [
         (s.shard_id, tuple(p for p in (s.parent_shard_id, s.adjacent_parent_shard_id) if p))
@@ -47,7 +51,9 @@ def list_shards(kinesis: Any, stream_arn: str) -> list[tuple[str, tuple[str, ...
     ]
 
 
-def read_shard(kinesis: Any, stream_arn: str, cursor: ShardCursor) -> dict[str, Any] | None:
+def read_shard(kinesis: Any, stream_arn: str, cursor: ShardCursor, access: Any = None) -> dict[str, Any] | None:
+    if access is not None:
+        access.require(*(("kinesis:GetShardIterator", "kinesis:GetRecords") if cursor.iterator is None else ("kinesis:GetRecords",)))
     try:
         if cursor.iterator is None:
             if cursor.last_sequence is not None:
@@ -56,7 +62,11 @@ def read_shard(kinesis: Any, stream_arn: str, cursor: ShardCursor) -> dict[str, 
             else:
                 cursor.iterator = kinesis.get_shard_iterator(None, stream_arn, cursor.shard_id, "AT_TIMESTAMP",
                                                              timestamp=min(cursor.start, kinesis.now()))
-        batch = kinesis.get_records(cursor.iterator, int(quotas.GET_RECORDS_MAX_LIMIT))
+        if access is not None:
+            with access.acting():  # an encrypted stream: Kinesis checks the role's kms:Decrypt
+                batch = kinesis.get_records(cursor.iterator, int(quotas.GET_RECORDS_MAX_LIMIT))
+        else:
+            batch = kinesis.get_records(cursor.iterator, int(quotas.GET_RECORDS_MAX_LIMIT))
     except ThroughputExceededError:
         return None  # the shard's read budget is spent (other readers): try again next second
     except ExpiredIteratorError:

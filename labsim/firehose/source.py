@@ -7,12 +7,18 @@ the delivery stream's ``DeliveryStartTimestamp`` (its creation time: labsim's re
 and de-aggregates KPL aggregated records into their user records. It stops reading while its
 destination is failing (back-pressure), so data then waits in the stream, but only as long as the
 stream's retention. Record arrival times are the stream's ``ApproximateArrivalTimestamp``.
+Every read is made as the source role (``access``): a refused one is kept in ``errors`` and tried
+again at the next poll, indefinitely, as Firehose retries DescribeStream, GetShardIterator and
+GetRecords (``labsim.firehose.access``).
 """
 
 from __future__ import annotations
 
 import hashlib
 from typing import Any
+
+from labsim.iam import AccessDenied
+from labsim.streams.errors import KinesisError
 
 from . import kds_reads
 
@@ -66,9 +72,11 @@ def deaggregate(data: bytes) -> list[bytes]:
 class SourcePoller:
     """Polls every shard of one source stream each second and feeds the delivery pipeline."""
 
-    __slots__ = ("stream_arn", "kinesis", "pipeline", "metrics", "name", "start", "cursors", "task", "clock", "refresh")
+    __slots__ = ("stream_arn", "kinesis", "pipeline", "metrics", "name", "start", "cursors", "task", "clock", "refresh",
+                 "access", "errors")
 
-    def __init__(self, clock: Any, kinesis: Any, stream_arn: str, pipeline: Any, metrics: Any, name: str, start: float) -> None:
+    def __init__(self, clock: Any, kinesis: Any, stream_arn: str, pipeline: Any, metrics: Any, name: str, start: float,
+                 access: Any = None) -> None:
         self.clock = clock
         self.kinesis = kinesis
         self.stream_arn = stream_arn
@@ -79,6 +87,9 @@ class SourcePoller:
         self.cursors: dict[str, kds_reads.ShardCursor] = {}
         self.refresh = True
         self.task: Any = None
+        self.access = access
+        #: (lab time, error code, message) of each read the source role was refused, newest last.
+        self.errors: list[tuple[float, str, str]] = []
 
     def begin(self, interval: float) -> None:
         self.task = self.clock.call_every(interval, self.poll, name=f"firehose-source:{self.name}", first=0)
@@ -96,8 +107,18 @@ class SourcePoller:
     def poll(self) -> None:
         if self.pipeline.retrying is not None:
             return  # back-pressure: the destination is failing, the data waits in the stream
+        try:
+            self._poll()
+        except AccessDenied as denied:  # the role may not read: retried at the next poll, the data waits
+            self.errors.append((self.clock.now(), denied.error_type, denied.message))
+        except KinesisError as err:
+            if not err.error_type.startswith("KMS"):
+                raise
+            self.errors.append((self.clock.now(), err.error_type, err.message))  # the key: retried likewise
+
+    def _poll(self) -> None:
         if self.refresh:
-            for shard_id, parents in kds_reads.list_shards(self.kinesis, self.stream_arn):
+            for shard_id, parents in kds_reads.list_shards(self.kinesis, self.stream_arn, self.access):
                 if shard_id not in self.cursors:
                     self.cursors[shard_id] = kds_reads.ShardCursor(shard_id, parents, self.start)
             self.refresh = False
@@ -106,7 +127,7 @@ class SourcePoller:
         for cursor in list(self.cursors.values()):
             if not self._ready(cursor):
                 continue
-            page = kds_reads.read_shard(self.kinesis, self.stream_arn, cursor)
+            page = kds_reads.read_shard(self.kinesis, self.stream_arn, cursor, self.access)
             if cursor.finished:
                 self.refresh = True  # a closed parent: its children are listed next time
             if page is None:

@@ -27,7 +27,8 @@ AccessDeniedException User: arn:aws:iam::123456789012:user/producer is not autho
 Modules: ``policy`` (documents, wildcards, conditions), ``principals`` (who signed a request),
 ``actions`` (operation -> action and resource ARN), ``engine`` (the decision), ``guard`` (the
 pipeline guard), ``network`` (HTTPS only; VPC interface and gateway endpoints, private DNS, their
-policies; each request's path and its trip on the lab clock, ``labsim.network``).
+policies; each request's path and its trip on the lab clock, ``labsim.network``), ``tags``
+(``aws:ResourceTag/<key>`` of streams and delivery streams, ``aws:RequestTag/<key>``, ``aws:TagKeys``).
 
 Server-side calls between services (a Firehose delivery stream reading a Kinesis stream as its
 role, Kinesis asking KMS for a data key as the caller) are checked with ``authorize``::
@@ -36,7 +37,9 @@ role, Kinesis asking KMS for a data key as the caller) are checked with ``author
     iam.authorize(context, role_arn, "kinesis:GetRecords", stream_arn, via="firehose.amazonaws.com")
 
 which raises ``AccessDenied`` (with AWS's message) when the role may not, and does nothing when
-no lab enforces IAM. ``current()`` is the identity of the request being served on this thread
+no lab enforces IAM. ``as_service(context, "firehose.amazonaws.com", role_arn, action, resource)`` is
+the same decision for a service acting as a role it assumed: the role's trust policy must let the
+service assume it, and a role the lab's IAM does not hold is not enforced (placeholder ARNs). ``current()`` is the identity of the request being served on this thread
 (None for the administrator).
 """
 
@@ -49,7 +52,7 @@ from labsim.errors import ServiceError
 
 from . import principals
 from .engine import Decision, denial_message, evaluate
-from .guard import IamGuard, current, find_key
+from .guard import IamGuard, acting_as, current, find_key
 from .network import NetworkGuard
 from .policy import Policy, PolicyError
 from .principals import Principal
@@ -119,6 +122,26 @@ def authorize(context: Any, principal: "Principal | str | None", action: str, re
     if not decision.allowed:
         arn = principal if isinstance(principal, str) else principal.arn  # type: ignore[union-attr]
         raise AccessDenied(denial_message(arn, action, resource, decision.reason))
+
+
+def as_service(context: Any, service: str, role_arn: str | None, action: str, resource: str, **kwargs: Any) -> Decision:
+    """IAM's decision for ``service`` (``"firehose.amazonaws.com"``) acting as ``role_arn``.
+
+    The service first assumes the role, so the role's trust policy must let ``service`` do so, then
+    the role's policies decide (``decide``). A role the lab's IAM does not hold is not enforced: the
+    placeholder ARNs of lessons that never create an identity keep working, as the administrator's
+    calls do (the lab's default; on AWS a missing role fails).
+    """
+    if not role_arn or context is None or id(context) not in _guards:
+        return Decision(True)
+    trust = principals.role_trust(role_arn)
+    if trust is None:
+        return Decision(True)
+    account = role_arn.split(":")[4]
+    assumed = evaluate(principals.service(service, account), "sts:AssumeRole", role_arn, {}, trust, account, True)
+    if not assumed.allowed:
+        return Decision(False, f"because the role's trust policy does not allow {service} to assume it")
+    return decide(context, role_arn, action, resource, **kwargs)
 
 
 def guard_of(context: Any) -> IamGuard | None:
@@ -202,5 +225,5 @@ def assume_as_service(lab: Any, role_arn: str, service: str, session_name: str =
             "aws_session_token": session.session_token}
 
 
-__all__ = ["IamPhysics", "assume_as_service", "client", "session", "AccessDenied", "authorize", "decide", "current", "account_admin", "assume", "guard_of",
+__all__ = ["IamPhysics", "acting_as", "as_service", "assume_as_service", "client", "session", "AccessDenied", "authorize", "decide", "current", "account_admin", "assume", "guard_of",
            "find_key", "Policy", "PolicyError", "Principal"]

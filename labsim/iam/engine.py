@@ -9,7 +9,8 @@
    so the identity policy must allow); KMS key policies and role trust policies are required: with
    none, or one that allows nothing, the request is refused;
 3. across accounts, both the caller's identity policy and the resource's policy must allow;
-4. a permissions boundary and a session policy (AssumeRole's ``Policy``) only ever narrow.
+4. a permissions boundary and a session policy (AssumeRole's ``Policy``) only ever narrow, and so do
+   the service control policies over a member account of an organization (``organizations``), checked first.
 
 >>> from labsim.iam.policy import Policy
 >>> from labsim.iam.principals import Principal
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import organizations
 from .policy import ALLOW, DENY, Policy
 from .principals import Principal
 
@@ -63,6 +65,11 @@ def identity_effect(principal: Principal, action: str, resource: str, ctx: dict[
 def evaluate(principal: Principal, action: str, resource: str, ctx: dict[str, Any], resource_policy: Policy | None,
              resource_account: str | None, policy_required: bool = False) -> Decision:
     """The decision for ``principal`` doing ``action`` on ``resource`` (see the module docstring)."""
+    if principal.scps is not None:
+        ceiling = organizations.effect(principal.scps, action, resource, ctx)
+        if ceiling != ALLOW:
+            return Decision(False, "with an explicit deny in a service control policy" if ceiling == DENY
+                            else f"because no service control policy allows the {action} action")
     identity = identity_effect(principal, action, resource, ctx)
     if identity == DENY:
         return Decision(False, "with an explicit deny in an identity-based policy")

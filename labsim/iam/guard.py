@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from labsim.errors import ServiceError
 from labsim.safety import FAKE_ACCESS_KEY
@@ -27,6 +28,7 @@ from .actions import ALWAYS_ALLOWED, account_of, action_for, resource_for
 from .engine import denial_message, evaluate
 from .policy import Policy, PolicyError
 from .principals import CredentialError, Principal, backends
+from .tags import tag_keys
 
 #: botocore service id -> (error code, HTTP status) of an authorization failure.
 DENIED = {
@@ -50,10 +52,25 @@ _local = threading.local()
 def current() -> Principal | None:
     """The identity of the request this thread is serving right now (None: the account's administrator,
     or no request at all, as in a clock task: the service itself acting)."""
+    acting = getattr(_local, "acting", None)
+    if acting is not None:
+        return acting  # a service acting as a role it assumed (``acting_as``)
     call = router.current_call()
     if call is None or getattr(_local, "call", None) is not call:
         return None
     return _local.principal
+
+
+@contextmanager
+def acting_as(principal: Principal | None) -> Iterator[None]:
+    """Within the block, ``current()`` is ``principal`` (None: no change): a service's own calls made
+    as the role it assumed (Firehose reading an encrypted stream needs the role's kms:Decrypt)."""
+    previous = getattr(_local, "acting", None)
+    _local.acting = principal if principal is not None else previous
+    try:
+        yield
+    finally:
+        _local.acting = previous
 
 
 def denied_error(service: str, principal_arn: str, action: str, resource: str, reason: str) -> ServiceError:
@@ -100,6 +117,8 @@ class IamGuard:
         resource_account = account_of(resource) or call.account_id
         ctx = self.condition_keys(call, principal)
         resource_policy, required = self._resource_policy(call, resource, resource_account)
+        if principal.uses_tags or (resource_policy is not None and resource_policy.uses_tags):
+            ctx.update(tag_keys(resource, call.service, call.operation, call.params))
         if call.service == "kinesis" and call.operation.endswith("ResourcePolicy") and resource_account != principal.account_id:
             # only the owning account manages a resource's policy (kinesis-facts 8.2)
             self.refused += 1
@@ -199,4 +218,4 @@ def find_key(account_id: str, region: str, key_id: str) -> Any:
     return backend.keys.get(raw) if raw else None
 
 
-__all__ = ["IamGuard", "current", "denied_error", "find_key", "PolicyError"]
+__all__ = ["IamGuard", "acting_as", "current", "denied_error", "find_key", "PolicyError"]

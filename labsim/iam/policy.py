@@ -210,7 +210,7 @@ def _principal_patterns(value: Any) -> re.Pattern[str]:
 class Policy:
     """A compiled policy document."""
 
-    __slots__ = ("statements", "text")
+    __slots__ = ("statements", "text", "uses_tags")
 
     _cache: dict[str, "Policy"] = {}
     _lock = threading.Lock()
@@ -227,6 +227,9 @@ class Policy:
         if not isinstance(raw, dict) or "Statement" not in raw:
             raise PolicyError("a policy document is a JSON object with a Statement list")
         self.statements = [Statement(s) for s in _as_list(raw["Statement"])]
+        lowered = text.lower()
+        #: Whether a condition tests tags (the guard then adds aws:ResourceTag/... to the request's keys).
+        self.uses_tags = "tag/" in lowered or "aws:tagkeys" in lowered
 
     @classmethod
     def compile(cls, text: Any) -> "Policy":

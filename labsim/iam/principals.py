@@ -13,6 +13,7 @@ from typing import Any
 
 from labsim._moto import get_backend
 
+from . import organizations
 from .policy import Policy
 
 PARTITION = "aws"
@@ -30,7 +31,8 @@ class CredentialError(Exception):
 class Principal:
     """One identity and what it may do: identity policies, a permissions boundary, a session policy."""
 
-    __slots__ = ("arn", "account_id", "kind", "name", "role_arn", "identity", "boundary", "session", "names", "admin", "tags")
+    __slots__ = ("arn", "account_id", "kind", "name", "role_arn", "identity", "boundary", "session", "names", "admin", "tags",
+                 "uses_tags", "scps")
 
     def __init__(self, arn: str, account_id: str, kind: str, name: str, *, role_arn: str | None = None,
                  identity: list[Policy] | None = None, boundary: Policy | None = None, session: Policy | None = None,
@@ -49,6 +51,11 @@ class Principal:
         self.tags = tags or {}
         #: The names a resource policy's Principal may use for this identity.
         self.names = (arn, role_arn) if role_arn else (arn,)
+        #: The service control policies over its account, one tuple per level (None: no SCP applies).
+        self.scps = None if admin or kind == "service" else organizations.levels(account_id)
+        #: Whether any of its policies tests tags (aws:ResourceTag/..., aws:RequestTag/..., aws:TagKeys).
+        self.uses_tags = any(p.uses_tags for p in (*self.identity, boundary, session, *(q for level in self.scps or () for q in level))
+                             if p is not None)
 
     @property
     def principal_arn(self) -> str:
