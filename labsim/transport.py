@@ -122,6 +122,12 @@ class XmlErrorCodec:
     def __init__(self, query: bool) -> None:
         self.query = query
 
+    def ok(self, request: AWSPreparedRequest, payload: Any) -> AWSResponse:
+        """A handler's XML document (text), or a response it built (labsim.redshift serves its clusters so)."""
+        if isinstance(payload, AWSResponse):
+            return payload
+        return make_response(request, 200, {"Content-Type": "text/xml"}, payload)
+
     def error(self, request: AWSPreparedRequest, err: Any) -> AWSResponse:
         inner = f"<Code>{_xml(err.error_type)}</Code><Message>{_xml(err.message)}</Message>"
         if self.query:

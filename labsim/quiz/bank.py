@@ -37,7 +37,7 @@ REQUIRED = ("id", "topic", "domains", "type", "question", "options", "lesson")
 OPTIONAL = ("changed", "difficulty", "source", "terms", "lesson_pending", "scenario")
 # Units whose lessons are still being written: their questions may link a section that does not exist
 # yet, marked `lesson_pending: true`, until the lesson lands and the link is checked like any other.
-PENDING_LESSON_TOPICS = ("kcl", "firehose", "agent-sources")
+PENDING_LESSON_TOPICS = ("kcl", "firehose", "agent-sources", "firehose-transform")
 MAX_TERMS = 6
 # A scenario question: a paragraph of context, then the exam's kind of ask.
 SCENARIO_MIN_CHARS = 250

@@ -16,6 +16,7 @@ TOPICS: dict[str, str] = {
     "kpl": "Kinesis Producer Library: aggregation, collection, retries",
     "kcl": "Kinesis Client Library: leases, checkpoints, workers",
     "firehose": "Amazon Data Firehose: sources, buffering, transformation, delivery",
+    "firehose-transform": "Firehose transformation and destinations: Lambda, Parquet/ORC, dynamic partitioning, Redshift, OpenSearch, Splunk",
     "agent-sources": "The Kinesis Agent and other sources: flows, processing, rotation, CloudWatch Logs, IoT, third-party producers",
     "security": "IAM, encryption, network access",
 }
