@@ -227,11 +227,14 @@ def check_sequence_numbers(
 
 
 def check_records_read(
-    client: Any, name: str, records: Any, *, expected: int | None = None, test_seed: int | None = None
+    client: Any, name: str, records: Any, *, expected: int | None = None, test_seed: int | None = None,
+    empty_batches: int = 0,
 ) -> None:
     """Assert that ``records`` (dicts as GetRecords returns them) hold every record of the stream once.
 
     ``test_seed`` (for a stream drawn by ``fill_stream``) is quoted in a failure, so the case can be rebuilt.
+    ``empty_batches``: how many empty batches the test had the lab return before the end of a shard
+    (``lab.faults.inject("GetRecords", "EmptyBatch", ...)``), so a failure can say that they are the cause.
     """
     __tracebackhide__ = True
     drawn = "" if test_seed is None else f" (a test stream drawn with seed {test_seed})"
@@ -268,6 +271,13 @@ def check_records_read(
             f"{strangers[0][1]!r}). Read from StreamName={name!r}."
         )
     missing = [ident for ident in wanted if ident not in counts]
+    if missing and empty_batches:
+        raise AssertionError(
+            f"You read {len(records)} of the {len(truth)} records of stream {name!r}{drawn}. In this read the "
+            f"service answered {empty_batches} GetRecords call(s) with an empty batch although records were waiting "
+            "(Records == [] and MillisBehindLatest > 0), as it sometimes does: an empty batch is not the end of a "
+            "shard. Keep calling get_records with NextShardIterator until MillisBehindLatest is 0."
+        )
     if missing:
         if not records:
             raise AssertionError(
