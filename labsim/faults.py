@@ -118,6 +118,8 @@ class Faults:
         if not self.active:
             return
         for kind, status in CALL_FAULTS.items():
+            if (call.operation, kind) in IN_OPERATION:
+                continue  # PutRecords' InternalFailure fails entries, inside the operation, not the call
             if self.draw(call.service, call.operation, kind):
                 raise ServiceError(_MESSAGES[kind], kind, status)
 
