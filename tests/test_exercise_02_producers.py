@@ -65,6 +65,11 @@ def test_resilient_producer_round_trip():
             {"backoff": lambda s: s.replace("random.uniform(0, min(cap, base * 2 ** attempt))",
                                             "min(cap, random.uniform(0, base * 2 ** attempt))")},
             loses=["test_backoff"]),
+        # Below the ceiling for the default arguments, so only other base and cap values show it.
+        "ceiling from fixed numbers, not base and cap": Wrong(
+            {"backoff": lambda s: s.replace("random.uniform(0, min(cap, base * 2 ** attempt))",
+                                            "random.uniform(0, min(5.0, 0.1 * 2 ** attempt))")},
+            loses=["test_backoff"]),
         # A zero wait once made the grader divide by zero; now it says what it saw.
         "back-off of zero": Wrong(
             {"backoff": lambda s: s.replace("return random.uniform(0, min(cap, base * 2 ** attempt))", "return 0.0")},
