@@ -145,6 +145,12 @@ def test_hot_partitions_round_trip():
         "suffix from Python's hash()": Wrong(
             {"key_fn": _swap('int(hashlib.md5(event["order"].encode()).hexdigest(), 16) % 16', 'hash(event["order"]) % 16')},
             loses=["test_key_valid"]),
+        # Stable in this kernel (a dict remembers each order's random bucket), lost when the producer restarts.
+        "random bucket per order, remembered in a dict": Wrong(
+            {"key_fn": lambda s: "_BUCKETS = {}\n\n" + _swap(
+                'bucket = int(hashlib.md5(event["order"].encode()).hexdigest(), 16) % 16',
+                'bucket = _BUCKETS.setdefault(event["order"], random.randrange(16))')(s)},
+            loses=["test_key_valid"]),
         "keys by order id": Wrong(
             {"key_fn": lambda s: s.replace("return f\"{event['customer']}#{bucket}\"", 'return event["order"]')},
             loses=["test_key_bounded"]),
@@ -166,6 +172,7 @@ def test_hot_partitions_round_trip():
     assert "ShardId dimension" in scores["asks CloudWatch without the ShardId dimension"].errors["test_refused"]
     assert "no datapoints" in scores["a metric name with no datapoints"].errors["test_refused"]
     assert "salted per process" in scores["suffix from Python's hash()"].errors["test_key_valid"]
+    assert "remembers its earlier answers" in scores["random bucket per order, remembered in a dict"].errors["test_key_valid"]
     for label, score in scores.items():  # every failure is explained in words, never a Python crash
         assert label == "untouched" or all(e.startswith("AssertionError") for e in score.errors.values()), (label, score.errors)
 

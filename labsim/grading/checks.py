@@ -464,9 +464,62 @@ json.dump([fn(x) for x in inputs], sys.stdout)
 """
 
 
-def _function_source(fn: Callable[..., Any]) -> str:
+def _globals_used(fn: Callable[..., Any]) -> dict[str, Any]:
+    """The globals ``fn`` uses (and the functions of its own module it calls use), by name."""
+    import types
+
+    found: dict[str, Any] = {}
+    seen: set[str] = set()
+
+    def add(func: Callable[..., Any]) -> None:
+        code = getattr(func, "__code__", None)
+        if code is None or func.__name__ in seen:
+            return
+        seen.add(func.__name__)
+        names = set(code.co_names)
+        for const in code.co_consts:
+            if isinstance(const, types.CodeType):
+                names |= set(const.co_names)
+        for used in names:
+            if used in func.__globals__:
+                value = func.__globals__[used]
+                found[used] = value
+                if isinstance(value, types.FunctionType) and value.__module__ == func.__module__:
+                    add(value)
+
+    add(fn)
+    return found
+
+
+def _state_kept(fn: Callable[..., Any], inputs: Sequence[Any]) -> list[str]:
+    """Names of the global dicts, lists and sets that ``fn`` fills as it meets new inputs: state that a restarted
+    process would not have. Probed with variants of the inputs it cannot have seen (every string changed)."""
+    containers = {n: v for n, v in _globals_used(fn).items() if type(v) in (dict, list, set)}
+    if not containers:
+        return []
+    sizes = {n: len(v) for n, v in containers.items()}
+
+    def fresh(value: Any) -> Any:
+        if isinstance(value, str):
+            return f"{value}-restart"
+        if isinstance(value, dict):
+            return {k: fresh(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [fresh(v) for v in value]
+        return value
+
+    for x in list(inputs)[:50]:
+        try:
+            fn(fresh(x))
+        except Exception:  # the learner's function may reject made-up input: then there is nothing to learn
+            break
+    return sorted(n for n, v in containers.items() if len(v) != sizes[n])
+
+
+def _function_source(fn: Callable[..., Any], empty: Sequence[str] = ()) -> str:
     """Source that rebuilds ``fn`` in a fresh interpreter: the modules, plain constants and functions of its
-    own module that it uses, then the function itself."""
+    own module that it uses, then the function itself. Globals named in ``empty`` start empty, as they would
+    in a process that has just started."""
     import inspect
     import types
 
@@ -488,6 +541,8 @@ def _function_source(fn: Callable[..., Any]) -> str:
                 parts.insert(0, f"import {value.__name__} as {used}")
             elif isinstance(value, types.FunctionType) and value.__module__ == func.__module__:
                 add(value)
+            elif used in empty:
+                parts.append(f"{used} = {type(value).__name__}()")
             elif isinstance(value, (int, float, str, bytes, bool, tuple, list, dict, set, frozenset)) and not used.startswith("__"):
                 parts.append(f"{used} = {value!r}")
         parts.append(inspect.getsource(func))
@@ -506,8 +561,9 @@ def check_same_in_another_process(fn: Callable[[Any], Any], inputs: Sequence[Any
     __tracebackhide__ = True
     name = getattr(fn, "__name__", "")
     here = [_learner_call(f"{what}({x!r})", fn, x) for x in inputs]
+    kept = _state_kept(fn, inputs)  # a memory of earlier answers is lost when the process restarts
     try:
-        source = _function_source(fn)
+        source = _function_source(fn, empty=kept)
     except (OSError, TypeError) as exc:
         raise AssertionError(
             f"Could not read the source of {what} to run it in a fresh Python process ({exc}). Define it with "
@@ -527,6 +583,14 @@ def check_same_in_another_process(fn: Callable[[Any], Any], inputs: Sequence[Any
             )
         there = json.loads(done.stdout)
         changed = [(x, a, b) for x, a, b in zip(inputs, here, there) if a != b]
+        if changed and kept:
+            x, a, b = changed[0]
+            raise AssertionError(
+                f"{what} remembers its earlier answers in {', '.join(kept)} (it grows with every new input), and a "
+                f"process that starts with an empty {kept[0]}, as a producer restarted tomorrow does, gives different "
+                f"answers for {len(changed)} of {len(inputs)} inputs: for {x!r} it returned {a!r} here and {b!r} in a "
+                "fresh process. Derive the value from the input alone, with a stable digest such as hashlib.md5."
+            )
         if changed:
             x, a, b = changed[0]
             raise AssertionError(
