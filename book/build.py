@@ -10,7 +10,9 @@ Steps (the committed notebooks stay without outputs; outputs live only in the bu
 2. execute each lesson in a fresh kernel, as tests/test_notebooks.py does, after a hidden first cell
    that makes every quiz also render the very questions it drew as HTML (answers folded); then the
    quiz widgets give way to that HTML, and other outputs that only a live kernel can draw
-   (ipywidgets) to a note saying so;
+   (ipywidgets) to a note saying so. A lesson's run is kept in build/executed-lessons/ under a digest
+   of the notebook, labsim and the quiz cell, and reused while none of them changes (tests/test_notebooks.py
+   keeps its runs there too, so the suite executes each lesson once for both); --fresh ignores them;
 3. run Jupyter Book with warnings as errors, so a missing file or a broken cross-reference fails.
 Exits non-zero on a cell error or a warning. Why Jupyter Book 1 and not 2: see book/README.md.
 """
@@ -18,6 +20,7 @@ Exits non-zero on a cell error or a warning. Why Jupyter Book 1 and not 2: see b
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import re
 import shutil
@@ -45,6 +48,9 @@ STATIC_QUIZ_CELL = (
     "import static_quiz\n"
     "static_quiz.register()"
 )
+#: Lessons already executed with the hidden quiz cell (by an earlier build, or by tests/test_notebooks.py),
+#: named by everything their outputs depend on, so a build never shows stale outputs.
+EXECUTED = ROOT / "build" / "executed-lessons"
 FOLDER_LINK = re.compile(r"\]\((\.\./exercises/[^)#\s]+)/\)")
 
 
@@ -153,23 +159,60 @@ def fix_folder_links(nb: nbformat.NotebookNode) -> None:
             cell.source = FOLDER_LINK.sub(r"](\1/index.md)", cell.source)
 
 
-def execute_lesson(path: Path, target: Path) -> float:
+def execution_key(path: Path) -> str:
+    """A digest of what a lesson's outputs depend on: the notebook, labsim's code and questions, the quiz cell."""
+    digest = hashlib.sha256(path.read_bytes())
+    for source in sorted((ROOT / "labsim").rglob("*")):
+        if source.suffix in (".py", ".yaml") and "__pycache__" not in source.parts:
+            digest.update(str(source.relative_to(ROOT)).encode())
+            digest.update(source.read_bytes())
+    digest.update((BOOK / "static_quiz.py").read_bytes())
+    digest.update(STATIC_QUIZ_CELL.encode())
+    return digest.hexdigest()[:20]
+
+
+def executed_copy(path: Path) -> Path:
+    return EXECUTED / f"{path.stem}-{execution_key(path)}.ipynb"
+
+
+def keep_executed(path: Path, nb: nbformat.NotebookNode) -> None:
+    """Keep a lesson run with the hidden quiz cell first (and nothing else added) for the next build."""
+    target = executed_copy(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for stale in target.parent.glob(f"{path.stem}-*.ipynb"):
+        stale.unlink(missing_ok=True)
+    partial = target.with_suffix(f".{os.getpid()}.part")
+    nbformat.write(nb, partial)
+    partial.replace(target)  # atomic: a build in another process never reads half a notebook
+
+
+def execute_lesson(path: Path, target: Path, *, reuse: bool = True) -> float | None:
+    """Execute a lesson (or take its kept run, if labsim and the lesson are unchanged) and stage it.
+
+    Returns the seconds it took to execute, or None when a kept run was used."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
-    nb = nbformat.read(path, as_version=4)
-    with_static_quizzes(nb)
-    started = time.perf_counter()
-    client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
-    try:
-        client.execute()
-    except CellExecutionError as exc:
-        raise RuntimeError(f"{path.name}: {exc.ename}: {exc.evalue}") from None
-    elapsed = time.perf_counter() - started
+    kept = executed_copy(path)
+    elapsed = None
+    if reuse and kept.is_file():
+        nb = nbformat.read(kept, as_version=4)
+    else:
+        nb = nbformat.read(path, as_version=4)
+        with_static_quizzes(nb)
+        started = time.perf_counter()
+        client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
+                                resources={"metadata": {"path": str(path.parent)}})
+        try:
+            client.execute()
+        except CellExecutionError as exc:
+            raise RuntimeError(f"{path.name}: {exc.ename}: {exc.evalue}") from None
+        elapsed = time.perf_counter() - started
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
     if errors:
         raise RuntimeError(f"{path.name}: {errors[0].get('ename')}: {errors[0].get('evalue')}")
+    if elapsed is not None:
+        keep_executed(path, nb)
     if not without_live_only_outputs(nb):
         raise RuntimeError(f"{path.name} shows no self-check quiz (DESIGN.md: every lesson ends with one)")
     fix_folder_links(nb)
@@ -178,7 +221,7 @@ def execute_lesson(path: Path, target: Path) -> float:
 
 
 # --- the whole build -------------------------------------------------------------------------------
-def build(out: Path, *, quiet: bool = False) -> Path:
+def build(out: Path, *, quiet: bool = False, reuse: bool = True) -> Path:
     src = out.parent / (out.name + "-src")
     stage(src)
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
@@ -190,8 +233,9 @@ def build(out: Path, *, quiet: bool = False) -> Path:
         os.environ.update(kernel_env)
         try:
             for lesson in lessons():
-                seconds = execute_lesson(lesson, src / "lessons" / lesson.name)
-                say(f"executed {lesson.relative_to(ROOT)} in {seconds:.1f} s")
+                seconds = execute_lesson(lesson, src / "lessons" / lesson.name, reuse=reuse)
+                say(f"executed {lesson.relative_to(ROOT)} in {seconds:.1f} s" if seconds is not None
+                    else f"took {lesson.relative_to(ROOT)} as run before (unchanged since)")
         finally:
             for name, value in saved.items():
                 if value is None:
@@ -217,9 +261,11 @@ def build(out: Path, *, quiet: bool = False) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default=str(ROOT / "build" / "site"), help="output folder (default %(default)s)")
+    parser.add_argument("--fresh", action="store_true",
+                        help="execute every lesson again, even one whose run since its last change is kept")
     args = parser.parse_args(argv)
     try:
-        html = build(Path(args.out).resolve())
+        html = build(Path(args.out).resolve(), reuse=not args.fresh)
     except RuntimeError as exc:
         print(f"book/build.py: {exc}", file=sys.stderr)
         return 1

@@ -4,7 +4,8 @@ Layers (dependencies point down only; tests/test_layers.py also forbids import c
   3 teaching         labsim.viz, labsim.quiz, labsim.grading
   2 client libraries labsim.kpl, labsim.kcl, labsim.agent   (boto3 only)
   1 service physics  labsim.cloudwatch, labsim.streams, labsim.dynamodb, labsim.firehose,
-                     labsim.logs, labsim.iot, labsim.iam, labsim.kms   (moto backends, server side)
+                     labsim.logs, labsim.iot, labsim.iam, labsim.kms, labsim.awslambda, labsim.redshift
+                     (moto backends, server side)
   0 lab              labsim.lab, labsim.context, labsim.clock, labsim.quotas, labsim.safety,
                      labsim.transport, labsim.validation, labsim.errors, labsim.pagetokens,
                      labsim.jitter, labsim.faults, labsim.keyspace, labsim.scheduling,
@@ -55,6 +56,8 @@ PHYSICS = [
     "labsim.iot:IotPhysics",
     "labsim.iam:IamPhysics",
     "labsim.kms:KmsPhysics",
+    "labsim.redshift:RedshiftPhysics",
+    "labsim.awslambda:LambdaPhysics",
 ]
 
 _LAZY = {

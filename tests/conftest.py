@@ -32,6 +32,12 @@ def no_network(monkeypatch):
     return attempts
 
 
+def pytest_collection_modifyitems(items):
+    """The site's build goes last: by then tests/test_notebooks.py has run (and kept) most lessons,
+    which the build shows instead of executing them again."""
+    items.sort(key=lambda item: item.get_closest_marker("site") is not None)
+
+
 def pytest_terminal_summary(terminalreporter):
     """List each executed notebook's run time (recorded by tests/test_notebooks.py, never asserted)."""
     timed = [

@@ -210,6 +210,7 @@ def test_moto_calls_our_methods_with_the_arguments_we_expect():
 
     for name in ("create_delivery_stream", "update_destination", "put_record_batch", "put_record",
                  "describe_delivery_stream", "delete_delivery_stream", "list_delivery_streams"):
-        ours = list(inspect.signature(getattr(LabFirehoseBackend, name)).parameters)
+        ours = [p for p, v in inspect.signature(getattr(LabFirehoseBackend, name)).parameters.items()
+                if v.kind is not inspect.Parameter.VAR_KEYWORD]  # **more: destinations moto does not parse
         theirs = list(inspect.signature(getattr(FirehoseBackend, name)).parameters)
         assert ours == theirs, name

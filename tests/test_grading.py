@@ -231,3 +231,20 @@ def test_visible_test_cells_end_without_a_value_nbgrader_would_read_as_a_score()
                     f"{path.name}: cell {meta['grade_id']} ends with `{ast.unparse(last)}`, whose value nbgrader "
                     "would read as a score: assign it (`_ = ...`) or end with a check_* call, which returns None."
                 )
+
+
+def test_errors_are_told_apart_by_graded_and_ungraded_cells():
+    # assert_round_trip fails a solution that raises in any cell, graded or not (it is the suite's run of it).
+    from nbformat import v4
+
+    from labsim.grading.pipeline import _errors
+
+    def cell(source, error, **nbgrader):
+        c = v4.new_code_cell(source, metadata={"nbgrader": nbgrader} if nbgrader else {})
+        c.outputs = [v4.new_output("error", ename=error, evalue="why", traceback=[])] if error else []
+        return c
+
+    nb = v4.new_notebook(cells=[cell("setup()", "NameError"), cell("assert ok", "AssertionError", grade=True,
+                                grade_id="test_ok", points=1), cell("fine = 1", None)])
+    assert _errors(nb) == {"test_ok": "AssertionError: why"}
+    assert _errors(nb, graded=False) == {"cell 0": "NameError: why"}

@@ -12,12 +12,12 @@ PACKAGE = Path(__file__).resolve().parents[1] / "labsim"
 LAYER = {
     "clock": 0, "quotas": 0, "keyspace": 0, "safety": 0, "transport": 0, "_moto": 0, "lab": 0, "context": 0,
     "errors": 0, "faults": 0, "jitter": 0, "pagetokens": 0, "validation": 0, "scheduling": 0, "tokenbucket": 0,
-    "streams": 1, "cloudwatch": 1, "firehose": 1, "dynamodb": 1, "logs": 1, "iot": 1, "iam": 1, "kms": 1,
+    "streams": 1, "cloudwatch": 1, "firehose": 1, "dynamodb": 1, "logs": 1, "iot": 1, "iam": 1, "kms": 1, "awslambda": 1, "redshift": 1,
     "kpl": 2, "kcl": 2, "agent": 2,
     "viz": 3, "quiz": 3, "grading": 3,
 }
 #: Modules that may import moto: layer 0's adapter and the layer-1 physics.
-MOTO_ALLOWED = {"_moto", "streams", "cloudwatch", "firehose", "dynamodb", "logs", "iot", "iam"}
+MOTO_ALLOWED = {"_moto", "streams", "cloudwatch", "firehose", "dynamodb", "logs", "iot", "iam", "awslambda"}
 
 
 def _unit(path: Path) -> str:

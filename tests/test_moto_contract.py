@@ -247,3 +247,25 @@ def test_swap_backend_class_binds_the_lab_context_and_extra_attributes():
     finally:
         undo()
     assert not isinstance(_moto.get_backend("cloudwatch")["123456789012"]["us-east-1"], Probe)
+
+
+def test_moto_lambda_keeps_what_labsim_awslambda_runs():
+    """labsim.awslambda reads a function's zip and settings from moto's LambdaFunction (no Docker)."""
+    import io
+    import zipfile
+
+    from labsim import Lab
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("index.py", "def handler(e, c):\n    return e\n")
+    with Lab() as lab:
+        role = lab.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": []}))["Role"]["Arn"]
+        lab.client("lambda").create_function(FunctionName="f", Runtime="python3.12", Role=role, Handler="index.handler",
+                                             Code={"ZipFile": buf.getvalue()}, Timeout=7, MemorySize=256,
+                                             Environment={"Variables": {"K": "v"}})
+        fn = lab.backend("lambda").get_function("f", None)
+        assert fn.code_bytes == buf.getvalue() and fn.code_sha_256
+        assert (fn.handler, fn.timeout, fn.memory_size, fn.environment_vars) == ("index.handler", 7, 256, {"K": "v"})
+        assert fn.function_arn.endswith(":function:f") and str(fn.version) == "$LATEST"

@@ -1,4 +1,4 @@
-"""Every notebook in lessons/ and solutions/ runs top to bottom in a fresh kernel.
+"""Every lesson runs top to bottom in a fresh kernel (each solution does in its exercise's round trip).
 
 Also checks the conventions of DESIGN.md that a reviewer would otherwise have to eyeball:
 no committed outputs or widget state, and the chapter structure of a lesson.
@@ -19,6 +19,10 @@ import pytest
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "book"))
+
+import build as site  # noqa: E402  (book/build.py: the site reuses the lessons' first runs made here)
+
 LESSONS = sorted((ROOT / "lessons").glob("*.ipynb"))
 SOLUTIONS = sorted((ROOT / "solutions").glob("*/*.ipynb"))
 EXERCISES = sorted((ROOT / "exercises").glob("*/*.ipynb"))
@@ -47,12 +51,17 @@ _FIRST_RUN: dict[Path, list[list[str]]] = {}
 
 
 def _execute(path: Path, tmp_path: Path, global_seed: int | None = None):
+    """Run a notebook in a fresh kernel. A lesson runs as the site's build runs it (book/build.py: the
+    hidden quiz cell first, plots inline), so its first run can be kept for the site."""
     nb = nbformat.read(path, as_version=4)
+    lesson = path in LESSONS
     env_home = tmp_path / "home"
     env_home.mkdir(parents=True, exist_ok=True)
     # A learner's history and settings go to a scratch folder, not the tester's home.
     os.environ["LABSIM_HOME"] = str(env_home)
-    os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline" if lesson else "Agg"
+    if lesson:
+        site.with_static_quizzes(nb)
     if global_seed is not None:  # disturb the kernel's global random state first, as earlier cells would
         nb.cells.insert(0, nbformat.v4.new_code_cell(
             f"import random as _r\n_r.seed({global_seed})\n_ = [_r.random() for _ in range({global_seed})]"))
@@ -78,7 +87,7 @@ def _visible_outputs(nb) -> list[list[str]]:
     """
     out = []
     for cell in nb.cells:
-        if cell.cell_type != "code":
+        if cell.cell_type != "code" or "remove-cell" in cell.metadata.get("tags", []):  # the site's hidden cell
             continue
         printed = ""
         seen = []
@@ -109,16 +118,23 @@ def _mask(text: str) -> str:
     return _ADDRESS.sub("0x?", text)
 
 
+def test_every_solution_runs_top_to_bottom_in_its_round_trip():
+    # A solution notebook runs in the suite once: in its exercise's round trip (labsim.grading.assert_round_trip),
+    # which fails if any of its cells raises, graded or not. So each needs a round-trip test.
+    round_trips = [p.read_text() for p in (ROOT / "tests").glob("test_*.py") if "assert_round_trip(" in p.read_text()]
+    missing = [str(p.relative_to(ROOT)) for p in SOLUTIONS
+               if not any(f'"{p.name}"' in text and f'"{p.parent.name}"' in text or f'"{p.parent.name}/{p.name}"' in text
+                          for text in round_trips)]
+    assert not missing, f"solutions without a round-trip test (tests/test_exercise_*.py): {missing}"
+
+
 @pytest.mark.notebook
-@pytest.mark.parametrize("path", _grouped(LESSONS + SOLUTIONS))
+@pytest.mark.parametrize("path", _grouped(LESSONS))
 def test_notebook_runs_top_to_bottom(path: Path, tmp_path: Path, record_property):
-    lesson = path in LESSONS
-    nb, elapsed = _execute(path, tmp_path, GLOBAL_RANDOM_STATES[0] if lesson else None)
+    nb, elapsed = _execute(path, tmp_path, GLOBAL_RANDOM_STATES[0])
     # Reported, never asserted (timings depend on the machine): conftest prints every notebook's
     # time in the terminal summary, also under pytest-xdist.
     record_property("execution_seconds", round(elapsed, 1))
-    if lesson:
-        _FIRST_RUN[path] = _visible_outputs(nb)
     errors = [
         output
         for cell in nb.cells
@@ -127,6 +143,8 @@ def test_notebook_runs_top_to_bottom(path: Path, tmp_path: Path, record_property
         if output.get("output_type") == "error"
     ]
     assert not errors, f"{path.name} raised: {errors[0].get('ename')}: {errors[0].get('evalue')}"
+    _FIRST_RUN[path] = _visible_outputs(nb)
+    site.keep_executed(path, nb)  # the site's build (tests/test_site.py) shows this run
 
 
 @pytest.mark.notebook

@@ -16,7 +16,7 @@ import yaml
 
 from labsim.quiz import QuestionBankError, load_bank
 from labsim.quiz.bank import PENDING_LESSON_TOPICS, QUESTIONS_DIR, default_paths
-from labsim.quiz.topics import DOMAINS, SOURCE_KEYS, TOPICS
+from labsim.quiz.topics import DOMAIN_WEIGHTS, DOMAINS, SOURCE_KEYS, TOPICS
 
 REPO = Path(__file__).resolve().parents[1]
 QUIZ_PKG = REPO / "labsim" / "quiz"
@@ -36,6 +36,37 @@ def test_shipped_bank_loads_and_has_the_promised_questions(bank):
     assert {p.stem for p in default_paths()} <= set(TOPICS), "one file per known topic"
     for path in default_paths():
         assert {q.topic for q in bank if Path(q.file) == path} == {path.stem}
+
+
+def test_every_question_counts_towards_an_exam_domain_and_each_domain_fills_two_mock_exams(bank):
+    """A question's first domain is the one a mock exam counts it under; each domain must hold enough questions
+    for two different 65-question mock exams drawn at the exam guide's weights."""
+    assert sum(DOMAIN_WEIGHTS.values()) == pytest.approx(1) and set(DOMAIN_WEIGHTS) == set(DOMAINS)
+    assert all(q.domain == q.domains[0] and q.domain in DOMAINS for q in bank)
+    counts = Counter(q.domain for q in bank)
+    short = {d: (counts[d], 2 * round(65 * w)) for d, w in DOMAIN_WEIGHTS.items() if counts[d] < 2 * round(65 * w)}
+    assert not short, f"domains without enough questions for two mock exams (have, need): {short}"
+
+
+SCENARIOS = 80
+
+
+def test_the_bank_holds_at_least_350_questions_covering_every_topic(bank):
+    """Issue 15: a practice set at the scale of the paid courses', every course topic in it."""
+    assert len(bank) >= 350, len(bank)
+    counts = Counter(q.topic for q in bank)
+    assert set(counts) == set(TOPICS) and min(counts.values()) >= 8, counts
+
+
+def test_the_bank_has_the_promised_exam_style_scenarios(bank):
+    """Issue 15: at least 80 scenario questions in the exam's style, across the course and the exam's domains,
+    both kinds (choose one, choose two)."""
+    scenarios = [q for q in bank if q.scenario]
+    assert len(scenarios) >= SCENARIOS, len(scenarios)
+    assert {q.domain for q in scenarios} == set(DOMAINS)
+    assert len({q.topic for q in scenarios}) >= 8, Counter(q.topic for q in scenarios)
+    assert {q.type for q in scenarios} == {"single", "multiple"}
+    assert all(not q.lesson_pending for q in scenarios), "a scenario links a section that exists"
 
 
 def test_every_question_cites_a_source_and_explains_every_option(bank):
@@ -363,6 +394,10 @@ MALFORMED = {
     "pending link outside the units being written": (edit(BASE, lesson_pending=True),
                                                      "lesson_pending is only for topics whose lesson is being written"),
     "pending not true": (edit(BASE, lesson_pending="yes"), "lesson_pending must be true"),
+    "scenario not true": (edit(BASE, scenario="yes"), "scenario must be true"),
+    "scenario without a scene": (edit(BASE, scenario=True), "a scenario question sets the scene"),
+    "scenario without the exam's ask": (edit(BASE, scenario=True, question="A producer is throttled. " * 12 + "Why?"),
+                                        "a scenario question sets the scene"),
 }
 
 
@@ -372,6 +407,15 @@ def test_malformed_question_is_refused_with_a_useful_message(tmp_path, case):
     message = problems_for(tmp_path, question)
     assert expected in message
     assert f"question {question['id']}" in message  # and the question
+
+
+def test_a_scenario_question_is_loaded_as_one(tmp_path):
+    scene = ("A retailer writes 2,000 orders per second to a 4-shard stream; at peaks some are refused. " * 3 +
+             "Which change meets these requirements with the LEAST operational overhead?")
+    (q,) = load_bank([write(tmp_path, [edit(BASE, scenario=True, question=scene)])])
+    assert q.scenario and q.domain == "ingestion-transformation"
+    (plain,) = load_bank([write(tmp_path, [BASE])])
+    assert not plain.scenario
 
 
 def test_a_unit_being_written_may_link_a_pending_lesson(tmp_path):
@@ -454,7 +498,7 @@ def test_vocabularies_match_the_design():
     assert list(DOMAINS) == ["ingestion-transformation", "data-store-management", "operations-support",
                              "security-governance"]
     assert {"course-basics", "kds-write", "kds-read", "efo", "resharding-retention", "kpl", "kcl", "firehose",
-            "agent-sources", "security"} == set(TOPICS)
+            "firehose-transform", "agent-sources", "security"} == set(TOPICS)
     facts = REPO.parent / "shared" / "reference" / "kinesis-facts.md"
     if facts.exists():  # every source key the validator accepts is defined in the fact sheet
         text = facts.read_text(encoding="utf-8")

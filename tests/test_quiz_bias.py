@@ -26,12 +26,23 @@ summing over questions gives the expected count of right answers per position, a
 of fit compares it with what the bank has. Positions with an expected count below 5 are pooled with the
 one before (the usual validity rule for chi-square). The test fails at the 5 % level (critical values
 below, from the chi-square table). Answers of one multiple-answer question are not independent (they are
-drawn without replacement), which makes the statistic slightly conservative.
+drawn without replacement), which makes the statistic slightly conservative. The test runs on the whole bank,
+on single- and multiple-answer questions apart, and on the exam-style scenarios apart.
+
+**Patterns.** Balanced letters do not stop a choose-2 strategy: if the right pairs were all "a,b" or "c,d", each
+letter would be right half the time, yet "always a,b" would win. For every answer pattern (a letter, or a set of
+k letters), answering it on every question must not beat 95 % of blind guessers (the same Poisson-binomial
+tail as for length). Length is checked on each topic, on the scenarios as a group, and on the whole bank.
+
+**Wording.** Two test-taking habits: strike the options with absolute words ("never", "always", "only"), and
+prefer the option that repeats the question's words. Applied blindly to the whole bank and to the scenarios,
+neither may beat 95 % of blind guessers.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import statistics
 from collections import Counter, defaultdict
 
@@ -93,20 +104,28 @@ def lower_tail_probability(ps: list[float], at_most: float) -> float:
     return sum(guess_distribution(ps)[:math.floor(at_most + 1e-9) + 1])
 
 
-def length_report(questions: list[Question]) -> dict[str, tuple[int, float, float, float]]:
-    """Per topic and for 'ALL': (questions, chance score, longest-first score, shortest-first score)."""
+def groups_of(questions: list[Question]) -> dict[str, list[Question]]:
+    """Each topic, the exam-style scenarios (a mock exam leans on them) and 'ALL'."""
     groups = defaultdict(list)
     for q in questions:
         groups[q.topic].append(q)
+        if q.scenario:
+            groups["SCENARIO"].append(q)
         groups["ALL"].append(q)
+    return groups
+
+
+def length_report(questions: list[Question]) -> dict[str, tuple[int, float, float, float]]:
+    """Per group (topics, 'SCENARIO', 'ALL'): (questions, chance score, longest-first score, shortest-first score)."""
     return {t: (len(qs), sum(map(chance, qs)), sum(length_strategy(q, True) for q in qs),
-                sum(length_strategy(q, False) for q in qs)) for t, qs in groups.items()}
+                sum(length_strategy(q, False) for q in qs)) for t, qs in groups_of(questions).items()}
 
 
 def length_failures(questions: list[Question]) -> list[str]:
     failures = []
+    groups = groups_of(questions)
     for topic, (n, expected, longest, shortest) in length_report(questions).items():
-        ps = [chance(q) for q in questions if topic == "ALL" or q.topic == topic]
+        ps = [chance(q) for q in groups[topic]]
         for name, score in (("longest", longest), ("shortest", shortest)):
             said = (f"{topic}: picking the {name} option(s) scores {score:.1f}/{n} ({score / n:.0%}); blind "
                     f"guessing expects {expected:.1f} ({expected / n:.0%}), ")
@@ -165,15 +184,111 @@ def position_statistic(questions: list[Question]) -> tuple[float, int, list[tupl
     return chi2, len(bins) - 1, [tuple(b) for b in bins]
 
 
-@pytest.mark.parametrize("kind", ["all questions", "single-answer questions"])
+KINDS = {"all questions": lambda q: True, "single-answer questions": lambda q: q.type == "single",
+         "multiple-answer questions": lambda q: q.type == "multiple", "scenario questions": lambda q: q.scenario}
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_answer_positions_are_balanced_across_the_bank(bank, kind):
-    questions = bank if kind == "all questions" else [q for q in bank if q.type == "single"]
+    questions = [q for q in bank if KINDS[kind](q)]
     chi2, df, bins = position_statistic(questions)
     table = ", ".join(f"{name}: {o} right (expected {e:.1f})" for name, o, e in bins)
     assert chi2 < CHI2_CRITICAL_5PCT[df], f"answer positions are unbalanced (chi2 = {chi2:.1f}, df = {df}): {table}"
 
 
+def pattern_failures(questions: list[Question]) -> list[str]:
+    """'Always answer S' (one letter, or one set of k letters for a choose-k question) scores on every question
+    whose right options are exactly S. A blind guesser scores 1 / C(n, k) on each question where S is a possible
+    answer. No such fixed strategy may beat 95 % of blind guessers."""
+    failures = []
+    for pattern, score in Counter(q.correct_letters for q in questions).items():
+        ps = [chance(q) if q.n_correct == len(pattern) and pattern <= set(q.letters) else 0.0 for q in questions]
+        p = tail_probability(ps, score)
+        if p < ALPHA:
+            failures.append(f"always answering {','.join(sorted(pattern))} scores {score}; blind guessing expects "
+                            f"{sum(ps):.1f}, P(guess >= {score}) = {p:.4f} < {ALPHA}")
+    return failures
+
+
+@pytest.mark.parametrize("kind", ["all questions", "scenario questions"])
+def test_no_fixed_answer_pattern_beats_guessing(bank, kind):
+    """Balanced positions are not enough for choose-2 questions: a bank whose pairs are all 'a,b' or 'c,d' has
+    balanced letters, yet "always a,b" wins. Each answer pattern must be as rare as chance makes it."""
+    failures = pattern_failures([q for q in bank if KINDS[kind](q)])
+    assert not failures, "\n".join(failures)
+
+
+# Wording a test-wise candidate strikes out ("never", "always", "only") or leans on (the option that repeats the
+# question's words). Either habit, applied blindly, must do no better than guessing.
+ABSOLUTES = re.compile(r"\b(always|never|only|all|every|any|cannot|none|nothing|instantly|forever|whatever)\b", re.I)
+STEM_STOPWORDS = frozenset("a an the of to and or is are be in on for with by it its that this which what as at from "
+                           "than then not no can do does one each".split())
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9_]+", text.lower())) - STEM_STOPWORDS
+
+
+def key_strategy(q: Question, key) -> float:
+    """Probability that picking the k options with the highest key(option), ties at random, is right."""
+    k = q.n_correct
+    keyed = sorted((-key(o), o.correct) for o in q.options)
+    cut = keyed[k - 1][0]
+    sure = [c for value, c in keyed if value < cut]
+    tied = [c for value, c in keyed if value == cut]
+    need = k - len(sure)
+    if not all(sure) or sum(tied) < need:
+        return 0.0
+    return math.comb(sum(tied), need) / math.comb(len(tied), need)
+
+
+WORDING = {
+    "no absolute words": lambda q: (lambda o: -len(ABSOLUTES.findall(o.text))),
+    "most words of the question": lambda q: (lambda o: len(_words(o.text) & _words(q.question))),
+}
+
+
+def wording_failures(questions: list[Question]) -> list[str]:
+    failures = []
+    for group, qs in groups_of(questions).items():
+        if group not in ("ALL", "SCENARIO"):
+            continue  # a topic's 10-40 questions are too few for a second family of tests without false alarms
+        ps = [chance(q) for q in qs]
+        for name, key in WORDING.items():
+            score = sum(key_strategy(q, key(q)) for q in qs)
+            if tail_probability(ps, score) < ALPHA:
+                failures.append(f"{group}: picking the option(s) with {name} scores {score:.1f}/{len(qs)}; blind "
+                                f"guessing expects {sum(ps):.1f}")
+    return failures
+
+
+def test_wording_gives_no_answer_away(bank):
+    failures = wording_failures(bank)
+    assert not failures, "\n".join(failures)
+
+
 # --- the tests themselves can fail: a biased bank is caught ----------------------------------------
+
+def test_a_bank_whose_distractors_say_never_would_be_caught(bank):
+    from dataclasses import replace
+    biased = [replace(q, options=tuple(o if o.correct else replace(o, text="Never " + o.text) for o in q.options))
+              for q in bank]
+    assert any("no absolute words" in f for f in wording_failures(biased))
+    assert key_strategy(biased[0], WORDING["no absolute words"](biased[0])) == 1
+
+def test_a_bank_with_a_favourite_answer_pair_would_be_caught(bank):
+    from dataclasses import replace
+    def first_two_right(q):  # the right options moved to the front: letters still vary, pairs do not
+        return replace(q, options=tuple(sorted(q.options, key=lambda o: not o.correct)))
+    biased = [first_two_right(q) if q.type == "multiple" else q for q in bank]
+    assert any("always answering a,b " in f for f in pattern_failures(biased))
+
+
+def test_scenario_questions_are_checked_as_a_group(bank):
+    """A bank whose scenarios always make the right option the longest is caught even if the rest is fair."""
+    assert "SCENARIO" in length_report(bank)
+    biased = [q if not q.scenario else _biased([q], longest=True)[0] for q in bank]
+    assert any(f.startswith("SCENARIO: picking the longest") for f in length_failures(biased))
 
 def _biased(bank: list[Question], longest: bool) -> list[Question]:
     """The same bank with every right option made the longest (or the shortest) one."""

@@ -39,7 +39,8 @@ class FakeClock:
 
 
 def wrong_letters(q):
-    return sorted(set(q.letters) - q.correct_letters)[: q.n_correct]
+    """A wrong answer of the right size: the wrong options first (a choose-3 question may have only two)."""
+    return (sorted(set(q.letters) - q.correct_letters) + sorted(q.correct_letters))[: q.n_correct]
 
 
 def choose(card, letters):

@@ -80,6 +80,26 @@ def test_a_lesson_that_raises_fails_the_build(tmp_path):
         site.execute_lesson(path, tmp_path / "out.ipynb")
 
 
+def test_the_build_shows_a_kept_run_only_while_the_lesson_is_unchanged(tmp_path, monkeypatch):
+    monkeypatch.setattr(site, "EXECUTED", tmp_path / "kept")
+    lesson = tmp_path / "lesson.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("raise ValueError('executed')")]), lesson)
+    kept = nbformat.read(lesson, as_version=4)
+    site.with_static_quizzes(kept)
+    kept.cells[1].outputs = [nbformat.v4.new_output("display_data", data={
+        site.WIDGET_MIME: {"model_id": "0"}, "text/html": '<div class="static-quiz">from the kept run</div>'})]
+    site.keep_executed(lesson, kept)
+
+    with pytest.raises(RuntimeError, match="ValueError: executed"):  # --fresh: executed whatever is kept
+        site.execute_lesson(lesson, tmp_path / "out.ipynb", reuse=False)
+    assert site.execute_lesson(lesson, tmp_path / "out.ipynb") is None, "the kept run is shown, not executed"
+    assert "from the kept run" in (tmp_path / "out.ipynb").read_text()
+
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("raise ValueError('edited')")]), lesson)
+    with pytest.raises(RuntimeError, match="ValueError: edited"):  # changed: executed again, not taken
+        site.execute_lesson(lesson, tmp_path / "out.ipynb")
+
+
 def test_a_broken_link_fails_the_build(tmp_path):
     src = tmp_path / "src"
     src.mkdir()

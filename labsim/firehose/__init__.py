@@ -23,7 +23,17 @@ Modules:
   metrics       AWS/Firehose, one datapoint per second
   backend       the moto subclass
 
-For lessons: ``http_endpoint(lab, url, handler)``, ``RecordingEndpoint``, ``read_object(s3, bucket,
+OpenSearch and Splunk destinations (issue 12): ``opensearch`` (the writer, index rotation, document
+IDs, failed documents), ``searchindex`` (the lab's stand-in index a learner searches), ``splunk`` (an
+in-lab HEC with indexer acknowledgements), ``backup`` (S3 backup of their records).
+
+Data transformation (issue 12): ``processing`` (ProcessingConfiguration's processors: the Lambda
+contract through ``labsim.awslambda``, de-aggregation, decompression, CloudWatch Logs extraction, jq
+metadata, delimiters; ``processing-failed/`` documents), ``partitioning`` (dynamic partitioning: keys,
+one buffer per active partition, the limit), ``transform`` (wires them into a stream's pipeline).
+
+For lessons: ``opensearch_domain(lab, name)`` (search what was indexed), ``splunk_hec(lab, url, token)``,
+``http_endpoint(lab, url, handler)``, ``RecordingEndpoint``, ``read_object(s3, bucket,
 key)`` (download and decompress by extension), ``billed_bytes(size)``, ``pipeline(lab, name)``.
 """
 
@@ -35,9 +45,11 @@ from labsim import _moto
 
 from .compression import decompress
 from .endpoints import EndpointRequest, EndpointResponse, RecordingEndpoint, drop_registry, http_endpoint
+from .opensearch import drop_clusters, opensearch_domain
+from .splunk import HecEndpoint, drop_hecs, splunk_hec
 
 __all__ = ["FirehosePhysics", "http_endpoint", "EndpointRequest", "EndpointResponse", "RecordingEndpoint",
-           "read_object", "billed_bytes", "pipeline"]
+           "read_object", "billed_bytes", "pipeline", "opensearch_domain", "splunk_hec", "HecEndpoint"]
 
 _BY_EXTENSION = {".gz": "GZIP", ".zip": "ZIP", ".snappy": "Snappy", ".hsnappy": "HADOOP_SNAPPY"}
 
@@ -103,5 +115,7 @@ class FirehosePhysics:
                     backend.stop_all()
         if self._context is not None:
             drop_registry(self._context)
+            drop_clusters(self._context)
+            drop_hecs(self._context)
         while self._undo:
             self._undo.pop()()

@@ -16,6 +16,8 @@ from typing import Any
 from labsim import _moto
 from labsim.errors import SerializationError
 
+from .search_splunk import MEMBERS
+
 
 def _backend(call: Any) -> Any:
     return _moto.get_backend("firehose")[call.account_id][call.region]
@@ -63,4 +65,35 @@ def put_record_batch(call: Any) -> bytes:
 put_record.validates_model = True  # type: ignore[attr-defined]
 put_record_batch.validates_model = True  # type: ignore[attr-defined]
 
-HANDLERS = {"PutRecord": put_record, "PutRecordBatch": put_record_batch}
+
+# CreateDeliveryStream and UpdateDestination are served here rather than by moto's parser, which does
+# not pass the AmazonopensearchserviceDestination* / AmazonOpenSearchServerlessDestination* members.
+_CREATE_MEMBERS = ("S3DestinationConfiguration", "ExtendedS3DestinationConfiguration", "RedshiftDestinationConfiguration",
+                   "ElasticsearchDestinationConfiguration", "SplunkDestinationConfiguration",
+                   "HttpEndpointDestinationConfiguration", "SnowflakeDestinationConfiguration",
+                   "IcebergDestinationConfiguration")
+# In the order of moto's update_destination arguments (S3BackupMode is not in the API model: always None).
+_UPDATE_MEMBERS = ("S3DestinationUpdate", "ExtendedS3DestinationUpdate", "S3BackupMode", "RedshiftDestinationUpdate",
+                   "ElasticsearchDestinationUpdate", "SplunkDestinationUpdate", "HttpEndpointDestinationUpdate",
+                   "SnowflakeDestinationUpdate", "IcebergDestinationUpdate")
+
+
+def create_delivery_stream(call: Any) -> dict[str, Any]:
+    p = call.params
+    more = {k: p[k] for k in MEMBERS if k.endswith("Configuration") and p.get(k)}
+    arn = _backend(call).create_delivery_stream(
+        call.region, p.get("DeliveryStreamName"), p.get("DeliveryStreamType"), p.get("KinesisStreamSourceConfiguration"),
+        p.get("DeliveryStreamEncryptionConfigurationInput"), *(p.get(k) for k in _CREATE_MEMBERS), p.get("Tags"), **more)
+    return {"DeliveryStreamARN": arn}
+
+
+def update_destination(call: Any) -> dict[str, Any]:
+    p = call.params
+    more = {k: p[k] for k in MEMBERS if k.endswith("Update") and p.get(k)}
+    _backend(call).update_destination(p.get("DeliveryStreamName"), p.get("CurrentDeliveryStreamVersionId"),
+                                      p.get("DestinationId"), *(p.get(k) for k in _UPDATE_MEMBERS), **more)
+    return {}
+
+
+HANDLERS = {"PutRecord": put_record, "PutRecordBatch": put_record_batch,
+            "CreateDeliveryStream": create_delivery_stream, "UpdateDestination": update_destination}

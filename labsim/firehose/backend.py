@@ -27,11 +27,13 @@ from labsim import _moto, quotas
 from labsim.clock import VirtualClock
 
 from . import errors as E
-from . import kds_reads
+from . import conversion, kds_reads, partitioning, transform
 from .config import Destination, merge, parse_destination
 from .delivery import Pipeline
 from .destinations import HttpEndpointWriter, Naming, S3Objects, S3Writer
 from .metrics import FirehoseMetrics
+from .redshift import redshift_writer
+from .search_splunk import SEARCH_AND_SPLUNK, more_destinations, search_or_splunk_writer
 from .source import SourcePoller
 from .throughput import PutBudget
 
@@ -145,11 +147,12 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
                                http_endpoint_destination_configuration: dict[str, Any],
                                snowflake_destination_configuration: dict[str, Any],
                                iceberg_destination_configuration: dict[str, Any],
-                               tags: list[dict[str, str]]) -> str:
+                               tags: list[dict[str, str]], **more: dict[str, Any]) -> str:
         given = dict(zip(_DEST_ARGS, (s3_destination_configuration, extended_s3_destination_configuration,
                                        redshift_destination_configuration, elasticsearch_destination_configuration,
                                        splunk_destination_configuration, http_endpoint_destination_configuration,
                                        snowflake_destination_configuration, iceberg_destination_configuration)))
+        given.update(more_destinations(more))  # the destinations moto's parser does not pass (api.py does)
         kind = delivery_stream_type or "DirectPut"
         if delivery_stream_name in self.delivery_streams:
             raise E.ResourceInUseError(f"Firehose {delivery_stream_name} under accountId {self.account_id} already exists")
@@ -213,8 +216,21 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
             backup_dest = parse_destination("S3", dest.config["S3Configuration"])
             backup = S3Writer(name, version, backup_dest, self.s3, self.naming, self.metrics)
             writer: Any = HttpEndpointWriter(name, dest, self.context, backup, self.naming, self.metrics)
+        elif dest.kind == "Redshift":
+            writer = redshift_writer(self, name, version, dest)
+        elif dest.kind in SEARCH_AND_SPLUNK:
+            backup_dest = parse_destination("S3", dest.config["S3Configuration"])
+            backup = S3Writer(name, version, backup_dest, self.s3, self.naming, self.metrics)
+            writer = search_or_splunk_writer(name, dest, self.context, backup, self.naming, self.metrics,
+                                             self.account_id, self.region_name)
         else:
             writer = S3Writer(name, version, dest, self.s3, self.naming, self.metrics)
+            if dest.kind == "ExtendedS3" and conversion.enabled(dest.config):
+                writer = conversion.ColumnarWriter(writer, self.context, self.account_id, self.region_name)
+        if transform.needed(dest):  # processors, dynamic partitioning, source backup (labsim.firehose.transform)
+            return transform.build(self.clock, self.context, name, stream.delivery_stream_arn, self.region_name,
+                                   (stream.source or {}).get("KinesisStreamARN"), version, dest, self.s3, self.naming,
+                                   self.metrics, sink=None if dest.kind == "ExtendedS3" else lambda: writer)
         return Pipeline(self.clock, name, writer, dest.size_bytes, dest.interval, self.metrics)
 
     def delete_delivery_stream(self, delivery_stream_name: str) -> None:  # type: ignore[override]
@@ -336,11 +352,13 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
                            extended_s3_destination_update: dict[str, Any], s3_backup_mode: str,
                            redshift_destination_update: dict[str, Any], elasticsearch_destination_update: dict[str, Any],
                            splunk_destination_update: dict[str, Any], http_endpoint_destination_update: dict[str, Any],
-                           snowflake_destination_configuration: dict[str, Any], iceberg_destination_update: dict[str, Any]) -> None:
+                           snowflake_destination_configuration: dict[str, Any], iceberg_destination_update: dict[str, Any],
+                           **more: dict[str, Any]) -> None:
         updates = dict(zip(_DEST_ARGS, (s3_destination_update, extended_s3_destination_update, redshift_destination_update,
                                          elasticsearch_destination_update, splunk_destination_update,
                                          http_endpoint_destination_update, snowflake_destination_configuration,
                                          iceberg_destination_update)))
+        updates.update(more_destinations(more))
         stream = self._stream(delivery_stream_name)
         if stream.status != "ACTIVE":
             raise E.ResourceInUseError(f"Firehose {delivery_stream_name} is {stream.status}: it must be ACTIVE to be updated.")
@@ -361,7 +379,9 @@ class LabFirehoseBackend(_moto.LabBackendMixin, FirehoseBackend):
             raise E.InvalidArgumentError(f"Changing the destination type from {current.kind} to {kind} is not supported.")
         update = {("S3Configuration" if k == "S3Update" else "S3BackupConfiguration" if k == "S3BackupUpdate" else k): v
                   for k, v in update.items()}
-        destination = parse_destination(kind, merge(current.config, update))
+        merged = merge(current.config, update)
+        partitioning.check_update(current.config, merged)
+        destination = parse_destination(kind, merged)
         if stream.pipeline is not None:
             stream.pipeline.close()  # what is buffered goes out under the old version
         stream.destination = destination

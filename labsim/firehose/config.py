@@ -28,7 +28,7 @@ from typing import Any
 
 from labsim import quotas
 
-from . import prefixes
+from . import conversion, opensearch, prefixes, processing, redshift_config, splunk
 from .errors import InvalidArgumentError
 
 #: kind -> (size min, size max, size default, interval min, interval max, interval default)
@@ -43,9 +43,15 @@ BUFFER_RANGES = {
     "Elasticsearch": (1, 100, 5, 0, 900, 300),
     "Splunk": (1, 5, 5, 0, 60, 60),
     "Snowflake": (1, 128, 128, 0, 900, 0),
+    # issue 12, part C (labsim.firehose.opensearch, .splunk)
+    "Amazonopensearchservice": (1, quotas.FIREHOSE_OPENSEARCH_BUFFER_SIZE_MIB_MAX, quotas.FIREHOSE_OPENSEARCH_BUFFER_SIZE_MIB_DEFAULT,
+                                0, 900, quotas.FIREHOSE_OPENSEARCH_BUFFER_INTERVAL_DEFAULT),
+    "AmazonOpenSearchServerless": (1, quotas.FIREHOSE_OPENSEARCH_BUFFER_SIZE_MIB_MAX, quotas.FIREHOSE_OPENSEARCH_BUFFER_SIZE_MIB_DEFAULT,
+                                   0, 900, quotas.FIREHOSE_OPENSEARCH_BUFFER_INTERVAL_DEFAULT),
 }
 #: Destinations whose delivery labsim simulates today; the others are issue 12's.
-DELIVERED = ("S3", "ExtendedS3", "HttpEndpoint")
+DELIVERED = ("S3", "ExtendedS3", "HttpEndpoint", "Amazonopensearchservice", "Elasticsearch", "AmazonOpenSearchServerless",
+             "Splunk", "Redshift")
 
 
 class Destination:
@@ -57,7 +63,7 @@ class Destination:
     def __init__(self, kind: str, config: dict[str, Any]) -> None:
         self.kind = kind
         self.config = config
-        hints = config["BufferingHints"]
+        hints = config.get("BufferingHints") or config["S3Configuration"]["BufferingHints"]  # Redshift: staging's
         self.size_bytes = hints["SizeInMBs"] * quotas.MiB
         self.interval = hints["IntervalInSeconds"]
         s3 = config if kind in ("S3", "ExtendedS3") else config.get("S3Configuration", {})
@@ -91,6 +97,12 @@ class Destination:
             endpoint.pop("AccessKey", None)  # a secret: never echoed back
             c["S3DestinationDescription"] = _s3_description(c.pop("S3Configuration"))
             out["HttpEndpointDestinationDescription"] = c
+        elif self.kind == "Redshift":
+            out["RedshiftDestinationDescription"] = redshift_config.description(c, _s3_description)
+        elif self.kind in opensearch.KINDS:
+            out.update(opensearch.description(self.kind, c, _s3_description))
+        elif self.kind == "Splunk":
+            out.update(splunk.description(c, _s3_description))
         else:
             out[f"{self.kind}DestinationDescription"] = c
         return out
@@ -128,10 +140,10 @@ def parse_destination(kind: str, config: dict[str, Any]) -> Destination:
     """Check one destination configuration (Create or the merged Update) and fill in defaults."""
     c = copy.deepcopy(config)
     if kind in ("S3", "ExtendedS3"):
-        conversion = bool((c.get("DataFormatConversionConfiguration") or {}).get("Enabled", False))
-        c["BufferingHints"] = _hints(kind, c.get("BufferingHints"), conversion)
+        converting = kind == "ExtendedS3" and conversion.enabled(c)
+        c["BufferingHints"] = _hints(kind, c.get("BufferingHints"), converting)
         c.setdefault("CompressionFormat", "UNCOMPRESSED")
-        if conversion and c["CompressionFormat"] != "UNCOMPRESSED":
+        if converting and c["CompressionFormat"] != "UNCOMPRESSED":
             raise InvalidArgumentError(
                 "CompressionFormat must be UNCOMPRESSED when DataFormatConversionConfiguration is enabled: "
                 "the Parquet/ORC serializer compresses the columns itself."
@@ -141,14 +153,19 @@ def parse_destination(kind: str, config: dict[str, Any]) -> Destination:
         c.setdefault("CloudWatchLoggingOptions", {"Enabled": False})
         if kind == "ExtendedS3":
             c.setdefault("S3BackupMode", "Disabled")
-            if conversion:
-                raise InvalidArgumentError("labsim does not simulate record format conversion yet (issue 12).")
+            if converting:
+                conversion.check_configuration(c)
         dynamic = bool((c.get("DynamicPartitioningConfiguration") or {}).get("Enabled", False))
         prefixes.check_prefixes(c.get("Prefix", ""), c.get("ErrorOutputPrefix"), c.get("CustomTimeZone") or "UTC", dynamic)
-        if dynamic:
-            raise InvalidArgumentError("labsim does not simulate dynamic partitioning yet (issue 12).")
+        if kind == "ExtendedS3":  # processors, dynamic partitioning, source backup: labsim.firehose.processing
+            from . import partitioning
+
+            partitioning.check(c, set(processing.check(c).params))
+            if c["S3BackupMode"] == "Enabled" and not c.get("S3BackupConfiguration"):
+                raise InvalidArgumentError("S3BackupMode Enabled needs an S3BackupConfiguration (the backup bucket).")
     elif kind == "HttpEndpoint":
         c["BufferingHints"] = _hints(kind, c.get("BufferingHints"), False)
+        processing.check(c, kind)
         c.setdefault("RequestConfiguration", {"ContentEncoding": "NONE"})
         c["RequestConfiguration"].setdefault("ContentEncoding", "NONE")
         c.setdefault("RetryOptions", {"DurationInSeconds": quotas.FIREHOSE_HTTP_RETRY_SECONDS_DEFAULT})
@@ -156,18 +173,18 @@ def parse_destination(kind: str, config: dict[str, Any]) -> Destination:
         c.setdefault("CloudWatchLoggingOptions", {"Enabled": False})
         s3 = c["S3Configuration"]
         prefixes.check_prefixes(s3.get("Prefix", ""), s3.get("ErrorOutputPrefix"), "UTC", False)
+    elif kind in opensearch.KINDS or kind == "Splunk":
+        c["BufferingHints"] = _hints(kind, c.get("BufferingHints"), False)
+        c = opensearch.parse(kind, c) if kind in opensearch.KINDS else splunk.parse(c)
+        processing.check(c, kind)
     elif kind in BUFFER_RANGES:
         c["BufferingHints"] = _hints(kind, c.get("BufferingHints"), False)
         raise InvalidArgumentError(
             f"labsim does not deliver to {kind} yet (issue 12): use an ExtendedS3 or HttpEndpoint destination."
         )
+    elif kind == "Redshift":
+        c = redshift_config.check_configuration(c, lambda s3: _hints("S3", s3.get("BufferingHints"), False))
     else:
-        redshift_s3 = c.get("S3Configuration") or {}
-        if redshift_s3.get("CompressionFormat", "UNCOMPRESSED") not in ("UNCOMPRESSED", "GZIP"):
-            raise InvalidArgumentError(
-                "CompressionFormat for the Redshift destination's S3 staging must be UNCOMPRESSED or GZIP "
-                "(Snappy, ZIP and HADOOP_SNAPPY are not allowed)."
-            )
         raise InvalidArgumentError(f"labsim does not deliver to {kind} yet (issue 12).")
     return Destination(kind, c)
 

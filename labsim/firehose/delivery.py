@@ -32,12 +32,14 @@ from labsim import quotas
 class Batch:
     """The records of one delivery attempt (data only; concatenated with no delimiter)."""
 
-    __slots__ = ("records", "arrivals", "nbytes", "attempts", "first_attempt")
+    __slots__ = ("records", "arrivals", "nbytes", "attempts", "first_attempt", "meta")
 
-    def __init__(self, records: list[bytes], arrivals: list[float], nbytes: int) -> None:
+    def __init__(self, records: list[bytes], arrivals: list[float], nbytes: int, meta: list[Any] | None = None) -> None:
         self.records = records
         self.arrivals = arrivals
         self.nbytes = nbytes
+        #: Per record: the Kinesis source's kinesisRecordMetadata (dict), or None (labsim.firehose.processing).
+        self.meta = meta if meta is not None else [None] * len(records)
         self.attempts = 0
         self.first_attempt: float | None = None
 
@@ -62,16 +64,17 @@ class Writer(Protocol):
 
 
 class Buffer:
-    __slots__ = ("records", "arrivals", "nbytes")
+    __slots__ = ("records", "arrivals", "nbytes", "meta")
 
     def __init__(self) -> None:
         self.records: list[bytes] = []
         self.arrivals: list[float] = []
         self.nbytes = 0
+        self.meta: list[Any] = []
 
     def take(self) -> Batch:
-        batch = Batch(self.records, self.arrivals, self.nbytes)
-        self.records, self.arrivals, self.nbytes = [], [], 0
+        batch = Batch(self.records, self.arrivals, self.nbytes, self.meta)
+        self.records, self.arrivals, self.nbytes, self.meta = [], [], 0, []
         return batch
 
 
@@ -110,14 +113,15 @@ class Pipeline:
         self.source_retention: float | None = None
 
     # -- intake ----------------------------------------------------------------------------------
-    def add(self, records: list[bytes], arrivals: list[float], nbytes: int) -> None:
+    def add(self, records: list[bytes], arrivals: list[float], nbytes: int, meta: list[Any] | None = None) -> None:
         with self.lock:
-            self._add(records, arrivals, nbytes)
+            self._add(records, arrivals, nbytes, meta)
 
-    def _add(self, records: list[bytes], arrivals: list[float], nbytes: int) -> None:
+    def _add(self, records: list[bytes], arrivals: list[float], nbytes: int, meta: list[Any] | None = None) -> None:
         buf = self.buffer
         was_empty = not buf.records
         buf.records.extend(records)
+        buf.meta.extend(meta if meta is not None else [None] * len(records))
         buf.arrivals.extend(arrivals)
         buf.nbytes += nbytes
         now = self.clock.now()
@@ -164,7 +168,8 @@ class Pipeline:
             batch.first_attempt = now
         batch.attempts += 1
         error = self.writer.deliver(batch, now)
-        self.metrics.add(now, self.stream, f"{self.writer.metric}.Success", 0.0 if error else 1.0)
+        if self.writer.metric:  # a processing stage (labsim.firehose.transform) reports its own metrics
+            self.metrics.add(now, self.stream, f"{self.writer.metric}.Success", 0.0 if error else 1.0)
         if error is None:
             self.retrying = None
             self.delivered += len(batch)
@@ -255,4 +260,5 @@ class Pipeline:
             self._stop_ticker()
             return
         now = self.clock.now()
-        self.metrics.add(now, self.stream, f"{self.writer.metric}.DataFreshness", max(0.0, now - oldest))
+        if self.writer.metric:
+            self.metrics.add(now, self.stream, f"{self.writer.metric}.DataFreshness", max(0.0, now - oldest))

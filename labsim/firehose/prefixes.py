@@ -145,10 +145,14 @@ def check_prefixes(prefix: str, error_prefix: str | None, zone: str, dynamic_par
         )
 
 
-def render(prefix: str, epoch: float, zone: str, *, random_string: str, error_type: str | None = None) -> str:
-    """Evaluate ``prefix`` for an object whose oldest record arrived at ``epoch``."""
+def render(prefix: str, epoch: float, zone: str, *, random_string: str, error_type: str | None = None,
+           default_timestamp: bool = True) -> str:
+    """Evaluate ``prefix`` for an object whose oldest record arrived at ``epoch``.
+
+    ``default_timestamp=False``: no ``yyyy/MM/dd/HH/`` appended (a dynamically partitioned prefix,
+    whose partition keys ``labsim.firehose.partitioning.fill`` has put in already)."""
     text = prefix or ""
-    if not any(ns == "timestamp" for ns, _ in expressions(text)):
+    if default_timestamp and not any(ns == "timestamp" for ns, _ in expressions(text)):
         text += "!{timestamp:" + DEFAULT_TIMESTAMP + "}"
 
     def sub(m: re.Match[str]) -> str:

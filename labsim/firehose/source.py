@@ -112,15 +112,19 @@ class SourcePoller:
             if page is None:
                 continue
             behind = max(behind, page.get("MillisBehindLatest", 0))
-            records, arrivals, nbytes = [], [], 0
+            records, arrivals, nbytes, meta = [], [], 0, []
             for r in page["Records"]:
                 arrival = r["ApproximateArrivalTimestamp"].timestamp()
-                for data in deaggregate(r["Data"]):
+                for sub, data in enumerate(deaggregate(r["Data"])):
                     records.append(data)
                     arrivals.append(arrival)
                     nbytes += len(data)
+                    # what a transformation Lambda sees as kinesisRecordMetadata
+                    meta.append({"shardId": cursor.shard_id, "partitionKey": r["PartitionKey"],
+                                 "approximateArrivalTimestamp": int(arrival * 1000),
+                                 "sequenceNumber": r["SequenceNumber"], "subsequenceNumber": sub})
             if records:
                 self.metrics.add(now, self.name, "DataReadFromKinesisStream.Records", float(len(records)))
                 self.metrics.add(now, self.name, "DataReadFromKinesisStream.Bytes", float(nbytes))
-                self.pipeline.add(records, arrivals, nbytes)
+                self.pipeline.add(records, arrivals, nbytes, meta)
         self.metrics.add(now, self.name, "KinesisMillisBehindLatest", float(behind))

@@ -290,6 +290,8 @@ class Scores:
     cells: dict[str, float]
     max: dict[str, float]
     errors: dict[str, str] = field(default_factory=dict)
+    # Errors in cells that are not graded ("cell N": why), e.g. an answer cell left as handed out.
+    ungraded_errors: dict[str, str] = field(default_factory=dict)
 
     @property
     def total(self) -> float:
@@ -324,15 +326,16 @@ def _solution_path(solution: str | os.PathLike) -> Path:
     return path
 
 
-def _errors(nb: NotebookNode) -> dict[str, str]:
+def _errors(nb: NotebookNode, *, graded: bool = True) -> dict[str, str]:
+    """Why each graded cell raised, by grade_id; with ``graded=False``, the other cells, by "cell N"."""
     out = {}
-    for cell in nb.cells:
+    for index, cell in enumerate(nb.cells):
         meta = cell.metadata.get("nbgrader", {})
-        if not meta.get("grade") or cell.cell_type != "code":
+        if cell.cell_type != "code" or bool(meta.get("grade")) != graded:
             continue
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
-                out[meta["grade_id"]] = f"{output.get('ename')}: {output.get('evalue')}"[:1500]
+                out[meta["grade_id"] if graded else f"cell {index}"] = f"{output.get('ename')}: {output.get('evalue')}"[:1500]
     return out
 
 
@@ -378,7 +381,7 @@ def autograde(
                 cells = {g.name: float(g.score or 0) for g in submitted.grades}
                 maxima = {g.name: float(g.max_score) for g in submitted.grades}
                 graded = nbformat.read(tmp / "autograded" / student / assignment / f"{notebook_id}.ipynb", as_version=4)
-                results[student] = Scores(student, cells, maxima, _errors(graded))
+                results[student] = Scores(student, cells, maxima, _errors(graded), _errors(graded, graded=False))
     return results["learner"] if single else results
 
 
@@ -426,6 +429,8 @@ def assert_round_trip(
         failures.append("the notebook has no graded cells")
     if full.total != full.max_total:
         failures.append(f"the solution should earn full marks:\n{full.explain()}")
+    if full.ungraded_errors:  # the round trip is the suite's run of the solution: it must run clean throughout
+        failures.append(f"the solution raised outside its graded cells: {full.ungraded_errors}")
     if scores["untouched"].total != 0:
         failures.append(f"the untouched exercise should earn nothing:\n{scores['untouched'].explain()}")
     for label, wrong in wrongs.items():

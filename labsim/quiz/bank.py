@@ -8,6 +8,11 @@ collected and raised together, so an author fixes a file in one pass.
 Besides its text, a question names the lesson section that teaches it (``lesson``) and the key words
 that section must contain (``terms``; tests/test_quiz_bank.py checks them against the notebook). A
 question of a unit whose lesson is still being written may say ``lesson_pending: true``.
+
+``domains`` lists the exam domains (topics.DOMAINS) a question touches; the first is the one it counts
+towards (``Question.domain``, what a mock exam draws by). ``scenario: true`` marks an exam-style scenario:
+a paragraph of context with figures and the exam's kind of ask ("which solution meets these requirements
+MOST cost-effectively / with the LEAST operational overhead"), checked when it is loaded.
 """
 
 from __future__ import annotations
@@ -34,11 +39,14 @@ DATE_RE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5}
 
 REQUIRED = ("id", "topic", "domains", "type", "question", "options", "lesson")
-OPTIONAL = ("changed", "difficulty", "source", "terms", "lesson_pending")
+OPTIONAL = ("changed", "difficulty", "source", "terms", "lesson_pending", "scenario")
 # Units whose lessons are still being written: their questions may link a section that does not exist
 # yet, marked `lesson_pending: true`, until the lesson lands and the link is checked like any other.
-PENDING_LESSON_TOPICS = ("kcl", "firehose", "agent-sources")
+PENDING_LESSON_TOPICS = ("kcl", "firehose", "agent-sources", "firehose-transform")
 MAX_TERMS = 6
+# A scenario question: a paragraph of context, then the exam's kind of ask.
+SCENARIO_MIN_CHARS = 250
+SCENARIO_ASK_RE = re.compile(r"\b(MOST|LEAST|LOWEST|FEWEST|BEST)\b|meets? (these|this|the) requirements?")
 OPTION_KEYS = ("text", "correct", "explanation")
 CHANGED_KEYS = ("date", "then", "now")
 TYPES = ("single", "multiple")
@@ -76,6 +84,13 @@ class Question:
     # The words the linked lesson section must contain for the link to be a real one (tests check it).
     terms: tuple[str, ...] = ()
     lesson_pending: bool = False
+    # An exam-style scenario: business context with figures, "which solution ... MOST cost-effectively".
+    scenario: bool = False
+
+    @property
+    def domain(self) -> str:
+        """The exam domain the question counts towards (its first one): what a mock exam draws by."""
+        return self.domains[0]
 
     @property
     def letters(self) -> tuple[str, ...]:
@@ -234,11 +249,12 @@ class _Validator:
         source = self.source(raw["source"]) if "source" in raw else None
         terms = self.terms(raw["terms"]) if "terms" in raw else ()
         pending = self.pending(raw["lesson_pending"], topic) if "lesson_pending" in raw else False
+        scenario = self.scenario(raw["scenario"], text) if "scenario" in raw else False
         if not self.ok:
             return None
         return Question(id=qid, topic=topic, domains=domains, type=qtype, question=text, options=options,
                         lesson=lesson, changed=changed, difficulty=difficulty, source=source, file=self.file,
-                        terms=terms, lesson_pending=pending)
+                        terms=terms, lesson_pending=pending, scenario=scenario)
 
     def topic(self, topic: Any) -> str | None:
         if topic is None:
@@ -345,6 +361,16 @@ class _Validator:
         if topic is not None and topic not in PENDING_LESSON_TOPICS:
             self.fail(f"lesson_pending is only for topics whose lesson is being written "
                       f"({', '.join(PENDING_LESSON_TOPICS)}); link {topic!r} questions to an existing section")
+        return True
+
+    def scenario(self, scenario: Any, text: str | None) -> bool:
+        if scenario is not True:
+            self.fail(f"scenario must be true (or left out), got {scenario!r}")
+            return False
+        if text and (len(text) < SCENARIO_MIN_CHARS or not SCENARIO_ASK_RE.search(text)):
+            self.fail(f"a scenario question sets the scene (at least {SCENARIO_MIN_CHARS} characters) and asks, "
+                      f"as the exam does, which solution meets the requirements (MOST cost-effectively, with the "
+                      f"LEAST operational overhead, ...)")
         return True
 
     def changed(self, changed: Any) -> Changed | None:

@@ -15,10 +15,14 @@ import os
 import random
 import sys
 import time
+from datetime import datetime, timezone
 from typing import Callable, TextIO
 
 from .bank import Question, QuestionBankError, load_bank
-from .exam import DEFAULT_QUESTIONS, SECONDS_PER_QUESTION, ExamSession, TimeUp, new_exam
+from .exam import (DEFAULT_QUESTIONS, EXAM_QUESTIONS, SECONDS_PER_QUESTION, ExamSession, TimeUp, new_exam,
+                   new_mock_exam)
+from .experiments import load_experiments
+from .review import due_questions, schedule_text
 from .history import ENV_VAR, History, HistoryError
 from .render import format_duration, question_text
 from .session import AnswerError
@@ -70,8 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
                     "wrong answer.",
         epilog=f"While answering, type 'help' for the commands. Your history is kept in "
                f"~/.labsim/quiz-history.json (${ENV_VAR}/quiz-history.json if ${ENV_VAR} is set).")
-    p.add_argument("-n", "--questions", type=_positive_int, default=DEFAULT_QUESTIONS, metavar="N",
+    p.add_argument("-n", "--questions", type=_positive_int, metavar="N",
                    help=f"number of questions (default {DEFAULT_QUESTIONS})")
+    p.add_argument("--mock", action="store_true",
+                   help=f"a full mock exam: {EXAM_QUESTIONS} questions drawn by the exam guide's domain weights, "
+                        "130 minutes, scored 100-1000 with 720 to pass (the lab's linear approximation of AWS's "
+                        "unpublished scaling)")
     p.add_argument("--topics", type=_topic_list, metavar="A,B",
                    help="only these topics, comma-separated (see --list-topics)")
     timing = p.add_mutually_exclusive_group()
@@ -81,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     timing.add_argument("--untimed", action="store_true", help="no time limit")
     p.add_argument("--seed", type=int, metavar="S", help="draw the same questions again (the seed is printed)")
     p.add_argument("--weak", action="store_true", help="draw more questions from your weakest topics")
+    p.add_argument("--review", action="store_true",
+                   help="spaced review: only the questions you missed that are due today (Leitner boxes), untimed")
+    p.add_argument("--try", dest="experiment", metavar="NAME",
+                   help="run the lab experiment a review offered (NAME as it printed), show its code and output, exit")
     p.add_argument("--history", action="store_true", help="print your per-topic history and exit")
     p.add_argument("--history-file", metavar="PATH", help="use this history file instead of the default")
     p.add_argument("--list-topics", action="store_true", help="list the topics and their question counts and exit")
@@ -89,11 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None, *, stdin: TextIO | None = None, stdout: TextIO | None = None,
          stderr: TextIO | None = None, clock: Callable[[], float] = time.monotonic,
-         bank: list[Question] | None = None) -> int:
-    """Run the command; returns the exit status. The streams and clock can be injected for tests."""
+         bank: list[Question] | None = None, today: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> int:
+    """Run the command; returns the exit status. The streams and clocks can be injected for tests."""
     stdout = stdout or sys.stdout
     try:
-        return _main(argv, stdin or sys.stdin, stdout, stderr or sys.stderr, clock, bank)
+        return _main(argv, stdin or sys.stdin, stdout, stderr or sys.stderr, clock, bank, today)
     except BrokenPipeError:
         # The reader went away (`labsim-exam --list-topics | head`): stop quietly, as Unix tools do.
         if stdout is sys.stdout:
@@ -103,7 +115,7 @@ def main(argv: list[str] | None = None, *, stdin: TextIO | None = None, stdout: 
 
 
 def _main(argv, stdin: TextIO, stdout: TextIO, stderr: TextIO, clock: Callable[[], float],
-          bank: list[Question] | None) -> int:
+          bank: list[Question] | None, today: Callable[[], datetime]) -> int:
     parser = build_parser()
     try:
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
@@ -118,6 +130,15 @@ def _main(argv, stdin: TextIO, stdout: TextIO, stderr: TextIO, clock: Callable[[
         print(f"{PROG}: error: {text}", file=stderr, flush=True)
         return code
 
+    if args.experiment is not None:
+        experiments = load_experiments()
+        if args.experiment not in experiments:
+            return error(f"no experiment {args.experiment!r}; there are: {', '.join(experiments)}", EXIT_USAGE)
+        experiment = experiments[args.experiment]
+        say(f"# {experiment.title}\n{experiment.code}\n# output:")
+        with contextlib.redirect_stdout(stdout):
+            experiment.run()
+        return EXIT_OK
     try:
         bank = load_bank() if bank is None else bank
     except QuestionBankError as exc:
@@ -135,19 +156,42 @@ def _main(argv, stdin: TextIO, stdout: TextIO, stderr: TextIO, clock: Callable[[
         say(history.summary().table())
         return EXIT_OK
 
-    # Always use a seed and show it, so any exam can be taken again with --seed.
-    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1_000_000)
-    try:
-        session = new_exam(args.questions, topics=args.topics, seed=seed, weak=args.weak, minutes=args.minutes,
-                           timed=not args.untimed, history=history, bank=bank, clock=clock)
-    except ValueError as exc:
-        return error(str(exc), EXIT_USAGE)
-
-    n = len(session.questions)
-    if n < args.questions:
-        say(f"Only {n} questions match; the exam has {n}.")
-    limit = format_duration(session.time_limit) if session.time_limit else "no time limit"
-    say(f"Exam practice: {n} questions, {limit}. Seed {seed} (use --seed {seed} to repeat this exam).")
+    if args.mock:
+        clash = [name for name, given in (("-n/--questions", args.questions), ("--topics", args.topics),
+                                          ("--weak", args.weak), ("--minutes", args.minutes),
+                                          ("--review", args.review)) if given]
+        if clash:
+            return error(f"--mock is the whole exam ({EXAM_QUESTIONS} questions by domain, 130 minutes); "
+                         f"drop {', '.join(clash)}", EXIT_USAGE)
+    if args.review:
+        schedule = schedule_text(history, today())
+        questions = due_questions(bank, history, today())
+        if not questions:
+            say(schedule)
+            return EXIT_OK
+        session, mode = ExamSession(questions, timed=False, clock=clock), "review"
+        say(schedule.splitlines()[0])
+        say(f"Spaced review: {len(questions)} question(s) you missed before, untimed. A right answer sends a "
+            "question to a later box; a wrong one brings it back tomorrow.")
+    else:
+        wanted = args.questions or DEFAULT_QUESTIONS
+        # Always use a seed and show it, so any exam can be taken again with --seed.
+        seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1_000_000)
+        try:
+            if args.mock:
+                session = new_mock_exam(seed=seed, timed=not args.untimed, bank=bank, clock=clock)
+            else:
+                session = new_exam(wanted, topics=args.topics, seed=seed, weak=args.weak, minutes=args.minutes,
+                                   timed=not args.untimed, history=history, bank=bank, clock=clock)
+        except ValueError as exc:
+            return error(str(exc), EXIT_USAGE)
+        mode = "exam"
+        n = len(session.questions)
+        if not args.mock and n < wanted:
+            say(f"Only {n} questions match; the exam has {n}.")
+        limit = format_duration(session.time_limit) if session.time_limit else "no time limit"
+        kind = "Mock exam" if args.mock else "Exam practice"
+        say(f"{kind}: {n} questions, {limit}. Seed {seed} (use --seed {seed} to repeat this exam).")
     say("Answer with a letter (a) or letters (b,d). Commands: skip, quit, help.")
 
     status = _ask_all(session, stdin, say, stdout)
@@ -156,7 +200,7 @@ def _main(argv, stdin: TextIO, stdout: TextIO, stderr: TextIO, clock: Callable[[
     say(result.text())
     say()
     try:
-        recorded = session.record(history)
+        recorded = session.record(history, mode=mode, when=today())
     except (OSError, HistoryError) as exc:
         print(f"{PROG}: warning: the result could not be saved to {history.path}: {exc}", file=stderr, flush=True)
     else:

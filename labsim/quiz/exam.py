@@ -5,6 +5,10 @@ the default pace is 2 minutes per question. As on the exam, answers can be chang
 end, nothing is revealed before it, unanswered questions count as wrong, and a question is
 right only if exactly the right options are chosen.
 
+A *mock exam* (``new_mock_exam``) is the full thing: 65 questions drawn by the exam guide's domain
+weights, 130 minutes, and a scaled score from 100 to 1000 with 720 to pass (see mock.py for how the
+lab approximates AWS's unpublished scaling).
+
 The clock is injectable (any function returning seconds), so tests never wait.
 """
 
@@ -12,10 +16,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Callable, Iterable
 
 from .bank import Question, load_bank
 from .history import History
+from .mock import MockReport, draw_mock, mock_report
 from .picking import draw, select
 from .render import feedback_text, format_duration, score_text
 from .session import Feedback, QuizSession, Score
@@ -41,18 +47,24 @@ class ExamResult:
     timed_out: bool
     elapsed: float
     time_limit: float | None
+    mock: MockReport | None = None  # a mock exam's scaled score and domains
 
     def summary(self) -> dict:
         """What the history keeps about the exam as a whole."""
-        return {"questions": self.score.total, "answered": self.score.answered,
-                "correct": self.score.correct, "timed_out": self.timed_out,
-                "seconds": round(self.elapsed), "time_limit": self.time_limit,
-                "by_topic": {t: {"asked": s.total, "correct": s.correct} for t, s in self.score.by_topic.items()}}
+        out = {"questions": self.score.total, "answered": self.score.answered,
+               "correct": self.score.correct, "timed_out": self.timed_out,
+               "seconds": round(self.elapsed), "time_limit": self.time_limit,
+               "by_topic": {t: {"asked": s.total, "correct": s.correct} for t, s in self.score.by_topic.items()}}
+        if self.mock is not None:
+            out["mock"] = self.mock.summary()
+        return out
 
     def text(self, width: int = 88) -> str:
         limit = f" of {format_duration(self.time_limit)}" if self.time_limit else ""
         lines = [("Time is up. " if self.timed_out else "") + f"Time used: {format_duration(self.elapsed)}{limit}.",
                  score_text(self.score)]
+        if self.mock is not None:
+            lines += self.mock.lines()
         if self.wrong:
             lines += ["", f"Review of wrong answers ({len(self.wrong)}):"]
             for fb in self.wrong:
@@ -66,8 +78,9 @@ class ExamSession(QuizSession):
     """A timed QuizSession whose latest answers are scored once it finishes."""
 
     def __init__(self, questions: Iterable[Question], *, minutes: float | None = None, timed: bool = True,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, mock: bool = False):
         super().__init__(questions, last_answer_counts=True)
+        self.mock = mock
         if minutes is not None and not minutes > 0:
             raise ValueError(f"minutes must be positive, got {minutes}")
         default = len(self.questions) * SECONDS_PER_QUESTION
@@ -113,17 +126,20 @@ class ExamSession(QuizSession):
             timed_out = self.time_limit is not None and elapsed >= self.time_limit
             if timed_out:
                 elapsed = self.time_limit
-            self.result = ExamResult(self.score, self.wrong(), self.unanswered(), timed_out, elapsed, self.time_limit)
+            report = mock_report(self.questions, self.results) if self.mock else None
+            self.result = ExamResult(self.score, self.wrong(), self.unanswered(), timed_out, elapsed, self.time_limit,
+                                     report)
         return self.result
 
-    def record(self, history: History) -> bool:
-        """Add the finished exam's answers and summary to ``history`` and save it. An exam
-        abandoned before any answer says nothing about the learner: it is not recorded (False)."""
+    def record(self, history: History, *, mode: str = "exam", when: datetime | None = None) -> bool:
+        """Add the finished exam's answers (and, for an exam, its summary) to ``history`` and save it.
+        An exam abandoned before any answer says nothing about the learner: it is not recorded (False)."""
         result = self.finish()
         if not self.results:
             return False
-        history.record(self.results.values(), mode="exam")
-        history.record_exam(result.summary())
+        history.record(self.results.values(), mode=mode, when=when)
+        if mode == "exam":
+            history.record_exam(result.summary())
         history.save()
         return True
 
@@ -135,3 +151,10 @@ def new_exam(n: int = DEFAULT_QUESTIONS, *, topics: str | Iterable[str] | None =
     pool = select(load_bank() if bank is None else bank, topics)
     weights = (history or History()).summary().weights() if weak else None
     return ExamSession(draw(pool, n, seed=seed, weights=weights), minutes=minutes, timed=timed, clock=clock)
+
+
+def new_mock_exam(*, seed: int | None = None, timed: bool = True, bank: list[Question] | None = None,
+                  clock: Callable[[], float] = time.monotonic) -> ExamSession:
+    """The full mock exam: 65 questions by the exam guide's domain weights, 130 minutes, scaled score."""
+    questions = draw_mock(load_bank() if bank is None else bank, EXAM_QUESTIONS, seed=seed)
+    return ExamSession(questions, minutes=EXAM_MINUTES, timed=timed, clock=clock, mock=True)

@@ -63,8 +63,8 @@ class History:
         self.attempts = data["attempts"]
         self.exams = data.get("exams", [])
 
-    def record(self, feedbacks: Iterable[Feedback], *, mode: str) -> None:
-        when = _now()
+    def record(self, feedbacks: Iterable[Feedback], *, mode: str, when: datetime | None = None) -> None:
+        when = when.isoformat(timespec="seconds") if when else _now()
         for fb in feedbacks:
             self.attempts.append({"when": when, "mode": mode, "qid": fb.qid,
                                   "topic": fb.question.topic, "correct": fb.correct})

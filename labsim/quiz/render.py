@@ -11,6 +11,7 @@ import re
 import textwrap
 
 from .bank import LETTERS, Question
+from .experiments import experiment_for
 from .session import Feedback, Score
 
 WIDTH = 88
@@ -70,6 +71,9 @@ def feedback_text(fb: Feedback, width: int = WIDTH) -> str:
                                    subsequent_indent="        "))
     lines += _changed_lines(fb, width)
     lines.append(f"  Review: {q.lesson}")
+    experiment = experiment_for(q.id)
+    if experiment is not None:
+        lines.append(f"  See it in the lab: labsim-exam --try {experiment.name}  ({experiment.title})")
     return "\n".join(lines)
 
 

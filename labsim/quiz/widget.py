@@ -18,7 +18,10 @@ from typing import Callable, Iterable
 from pathlib import Path
 
 from .bank import LETTERS, Question, load_bank
-from .exam import DEFAULT_QUESTIONS, ExamOver, ExamSession, TimeUp, new_exam
+from .exam import DEFAULT_QUESTIONS, ExamOver, ExamSession, TimeUp, new_exam, new_mock_exam
+from .experiments import experiment_for
+from .mock import PASS_MARK, SCALED_MAX, SCALED_MIN, MockReport
+from .topics import DOMAINS
 from .history import History, HistoryError
 from .picking import draw, select
 from .render import feedback_text, format_duration, question_text, score_text
@@ -168,6 +171,11 @@ def feedback_html(fb: Feedback) -> str:
                      f"<b>Then / now</b> (changed {html.escape(c.date)}): then {md_inline(c.then)}; "
                      f"now {md_inline(c.now)}.</p>")
     parts.append(f"<p>Review: {review_link(q.lesson)}</p>")
+    experiment = experiment_for(q.id)
+    if experiment is not None:
+        parts.append(f"<details><summary>See it in the lab: {html.escape(experiment.title)}</summary>"
+                     "<p>Paste this into a new cell and run it (it starts a lab of its own):</p>"
+                     f"<pre>{html.escape(experiment.code)}</pre></details>")
     return '<div class="labsim-feedback">' + "".join(parts) + "</div>"
 
 
@@ -358,22 +366,54 @@ def quiz(topic: str | list[str] | None = None, n: int | None = None, seed: int |
     """
     pool = select(load_bank() if bank is None else bank, topic, ids)
     questions = pool if n is None and seed is None else draw(pool, n, seed=seed)
-    notice, on_answer = None, None
-    if record:
-        try:
-            history = History(history_path)
-        except HistoryError as exc:
-            notice = f"Your answers are not being recorded: {exc}"
-        else:
-            def on_answer(fb: Feedback, history=history):
-                history.record([fb], mode="quiz")
-                try:
-                    history.save()
-                except OSError:
-                    pass  # a read-only home must not break the quiz itself
+    history, notice, on_answer = _recorder(history_path, "quiz") if record else (None, None, None)
     if title is None and topic is not None:
         title = f"Self-check: {topic if isinstance(topic, str) else ', '.join(topic)}"
     return QuizView(QuizSession(questions, on_answer=on_answer), title=title, plain=plain, notice=notice)
+
+
+def _recorder(history_path, mode: str):
+    """(history, notice, on_answer): first tries are saved to the history as they are checked."""
+    try:
+        history = History(history_path)
+    except HistoryError as exc:
+        return None, f"Your answers are not being recorded: {exc}", None
+
+    def on_answer(fb: Feedback) -> None:
+        history.record([fb], mode=mode)
+        try:
+            history.save()
+        except OSError:
+            pass  # a read-only home must not break the quiz itself
+    return history, None, on_answer
+
+
+def review(*, now=None, history_path=None, plain: bool = False, bank: list[Question] | None = None) -> "QuizView | Note":
+    """Spaced review in a notebook cell: the questions you missed that are due now (Leitner boxes,
+    ``labsim.quiz.review``). Answers go to your history and move each card up a box or back to box 1."""
+    from .review import due_questions, schedule_text
+
+    history, notice, on_answer = _recorder(history_path, "review")
+    if history is None:
+        return Note(notice)
+    questions = due_questions(load_bank() if bank is None else bank, history, now)
+    if not questions:
+        return Note(schedule_text(history, now))
+    return QuizView(QuizSession(questions, on_answer=on_answer), title=f"Spaced review: {len(questions)} due",
+                    plain=plain, notice=schedule_text(history, now).splitlines()[0])
+
+
+class Note:
+    """A few lines of text for a notebook cell (shown as text, not as a quoted string)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{html.escape(self.text)}</pre>"
 
 
 # --- exam practice ------------------------------------------------------------------------------
@@ -411,8 +451,11 @@ class ExamView(_View):
         self.result_html = W.HTML("")
         limit = (f"{format_duration(self.session.time_limit)} for {len(qs)} questions"
                  if self.session.time_limit else f"{len(qs)} questions, untimed")
-        intro = (f"<h3>Exam practice</h3><p>{limit}. Answers can be changed until you submit or time runs "
-                 "out; then they lock and the exam is scored. Unanswered questions count as wrong.</p>")
+        title = "Mock exam" if self.session.mock else "Exam practice"
+        scaled = (f" Scored {SCALED_MIN}-{SCALED_MAX}, {PASS_MARK} to pass, drawn by the exam guide's domain weights."
+                  if self.session.mock else "")
+        intro = (f"<h3>{title}</h3><p>{limit}. Answers can be changed until you submit or time runs "
+                 f"out; then they lock and the exam is scored. Unanswered questions count as wrong.{scaled}</p>")
         self.widget = W.VBox([W.HTML(_CSS + intro), self.timer] + [c.box for c in self.cards.values()]
                              + [self.submit_button, self.result_html])
         self.widget.add_class("labsim-quiz")
@@ -511,6 +554,8 @@ class ExamView(_View):
         head = "<h3>Time is up.</h3>" if r.timed_out else "<h3>Exam submitted.</h3>"
         limit = f" of {format_duration(r.time_limit)}" if r.time_limit else ""
         parts = [head, f"<p>Time used: {format_duration(r.elapsed)}{limit}.</p>", score_html(r.score)]
+        if r.mock is not None:
+            parts.append(mock_html(r.mock))
         if r.wrong:
             parts.append(f"<h4>Review of wrong answers ({len(r.wrong)})</h4>")
             for fb in r.wrong:
@@ -526,26 +571,45 @@ class ExamView(_View):
         qs = self.session.questions
         if self.submitted:
             return self.session.finish().text() + f"\n\nHistory {self.saved}."
-        blocks = [f"Exam practice: {len(qs)} questions. " + re.sub("<[^>]+>", "", self._timer_text())]
+        title = "Mock exam" if self.session.mock else "Exam practice"
+        blocks = [f"{title}: {len(qs)} questions. " + re.sub("<[^>]+>", "", self._timer_text())]
         blocks += [question_text(q, i, len(qs)) for i, q in enumerate(qs, 1)]
         if self.widget is None:
             blocks.append(f"Answer with .answer({qs[0].id!r}, 'b'), then .submit() to score.")
         return "\n\n".join(blocks)
 
 
+def mock_html(report: MockReport) -> str:
+    verdict = "PASS" if report.passed else "FAIL"
+    rows = "".join(f"<tr><td>{html.escape(DOMAINS[d])}</td><td>{s.total}</td><td>{s.correct}</td>"
+                   f"<td>{s.percent:.0f}%</td></tr>" for d, s in report.by_domain.items())
+    return (f"<p><b>Scaled score: {report.scaled} of {SCALED_MAX}</b> (pass mark {PASS_MARK}): <b>{verdict}</b>. "
+            f"<i>AWS does not publish its scaling; this is the lab's linear approximation, {SCALED_MIN} + "
+            f"{SCALED_MAX - SCALED_MIN} &times; right / questions.</i></p>"
+            f"<table><tr><th>domain</th><th>asked</th><th>correct</th><th>score</th></tr>{rows}</table>")
+
+
 # The notebook entry point of exam practice lives with its view (exam.py holds the session alone).
 def exam(n: int = DEFAULT_QUESTIONS, *, topics: str | Iterable[str] | None = None, seed: int | None = None,
          weak: bool = False, minutes: float | None = None, timed: bool = True, history_path=None,
          plain: bool = False, start_timer: bool = True, clock: Callable[[], float] = time.monotonic,
-         bank: list[Question] | None = None):
+         bank: list[Question] | None = None, mock: bool = False):
     """Exam practice in a notebook: ``exam(n=20)`` shows the questions, a countdown and a
     Submit button; when time is up the answers lock and the exam is scored and reviewed.
 
     ``minutes`` defaults to 2 per question (the real exam's pace); ``weak=True`` draws more
-    questions from the topics you have answered worst so far. Without ipywidgets (or with
-    ``plain=True``) you get a text version answered with ``.answer(qid, "b,d")`` and ``.submit()``.
+    questions from the topics you have answered worst so far. ``exam(mock=True)`` is the full mock
+    exam: 65 questions by the exam guide's domain weights, 130 minutes, a scaled score (100-1000, 720 to
+    pass; the scaling is the lab's linear approximation). Without ipywidgets (or with ``plain=True``)
+    you get a text version answered with ``.answer(qid, "b,d")`` and ``.submit()``.
     """
     history = History(history_path)
-    session = new_exam(n, topics=topics, seed=seed, weak=weak, minutes=minutes, timed=timed,
-                       history=history, bank=bank, clock=clock)
+    if mock:
+        if topics is not None or weak or minutes is not None or n != DEFAULT_QUESTIONS:
+            raise ValueError("exam(mock=True) is the whole exam (65 questions by domain, 130 minutes): "
+                             "leave out n, topics, weak and minutes")
+        session = new_mock_exam(seed=seed, timed=timed, bank=bank, clock=clock)
+    else:
+        session = new_exam(n, topics=topics, seed=seed, weak=weak, minutes=minutes, timed=timed,
+                           history=history, bank=bank, clock=clock)
     return ExamView(session, history, plain=plain, start_timer=start_timer)
