@@ -31,6 +31,14 @@ might get an empty Records list even when there are records in the shard"; ``Int
 [False, True, False, False, True, True]
 >>> faults.clear(); faults.draw("kinesis", "PutRecords", "InternalFailure")
 False
+
+``times`` bounds a rule: ``inject("GetRecords", "EmptyBatch", rate=1.0, times=2)`` makes exactly the next
+two GetRecords calls empty, then the rule ends (a hidden test that must catch a reader stopping at the
+first empty batch cannot leave it to chance):
+
+>>> faults.inject("GetRecords", "EmptyBatch", rate=1.0, times=2)
+>>> [faults.draw("kinesis", "GetRecords", "EmptyBatch") for _ in range(3)], faults.active
+([True, True, False], False)
 """
 
 from __future__ import annotations
@@ -52,28 +60,39 @@ _MESSAGES = {
 class Faults:
     """The faults one lab injects, with their rates. Empty (and free) unless ``inject`` is called."""
 
-    __slots__ = ("_rng", "_rules", "active", "injected")
+    __slots__ = ("_rng", "_rules", "_left", "active", "injected")
 
     def __init__(self, context: Any) -> None:
         self._rng = context.rng("faults")
         self._rules: dict[tuple[str, str, str], float] = {}
+        self._left: dict[tuple[str, str, str], int] = {}  # faults a rule with ``times`` may still inject
         self.active = False
         #: How many faults were injected so far, by (service, operation, kind), for lessons.
         self.injected: dict[tuple[str, str, str], int] = {}
 
-    def inject(self, operation: str, kind: str, rate: float = 1.0, service: str = "kinesis") -> None:
-        """From now on, fail ``operation`` with ``kind`` with probability ``rate`` (0 to 1)."""
+    def inject(
+        self, operation: str, kind: str, rate: float = 1.0, service: str = "kinesis", *, times: int | None = None
+    ) -> None:
+        """From now on, fail ``operation`` with ``kind`` with probability ``rate`` (0 to 1), at most
+        ``times`` times if given (then the rule ends)."""
         if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0.0 <= rate <= 1.0:
             raise ValueError(f"rate must be a number from 0 to 1, got {rate!r}")
+        if times is not None and (not isinstance(times, int) or isinstance(times, bool) or times < 1):
+            raise ValueError(f"times must be a whole number of faults, 1 or more (or None: no limit), got {times!r}")
         if kind not in CALL_FAULTS and (operation, kind) not in IN_OPERATION:
             known = sorted({f"{op}/{k}" for op, k in IN_OPERATION} | {f"<any operation>/{k}" for k in CALL_FAULTS})
             raise ValueError(f"no fault {kind!r} for {operation!r}; the lab can inject: {', '.join(known)}")
         self._rules[(service, operation, kind)] = float(rate)
+        if times is None:
+            self._left.pop((service, operation, kind), None)
+        else:
+            self._left[(service, operation, kind)] = times
         self.active = True
 
     def clear(self) -> None:
         """Stop injecting faults."""
         self._rules.clear()
+        self._left.clear()
         self.active = False
 
     def draw(self, service: str, operation: str, kind: str) -> bool:
@@ -85,6 +104,13 @@ class Faults:
         if hit:
             key = (service, operation, kind)
             self.injected[key] = self.injected.get(key, 0) + 1
+            left = self._left.get(key)
+            if left is not None:
+                if left > 1:
+                    self._left[key] = left - 1
+                else:  # the rule's last fault
+                    del self._left[key], self._rules[key]
+                    self.active = bool(self._rules)
         return hit
 
     def __call__(self, call: Any) -> None:
@@ -92,6 +118,8 @@ class Faults:
         if not self.active:
             return
         for kind, status in CALL_FAULTS.items():
+            if (call.operation, kind) in IN_OPERATION:
+                continue  # PutRecords' InternalFailure fails entries, inside the operation, not the call
             if self.draw(call.service, call.operation, kind):
                 raise ServiceError(_MESSAGES[kind], kind, status)
 

@@ -65,6 +65,11 @@ def test_resilient_producer_round_trip():
             {"backoff": lambda s: s.replace("random.uniform(0, min(cap, base * 2 ** attempt))",
                                             "min(cap, random.uniform(0, base * 2 ** attempt))")},
             loses=["test_backoff"]),
+        # Below the ceiling for the default arguments, so only other base and cap values show it.
+        "ceiling from fixed numbers, not base and cap": Wrong(
+            {"backoff": lambda s: s.replace("random.uniform(0, min(cap, base * 2 ** attempt))",
+                                            "random.uniform(0, min(5.0, 0.1 * 2 ** attempt))")},
+            loses=["test_backoff"]),
         # A zero wait once made the grader divide by zero; now it says what it saw.
         "back-off of zero": Wrong(
             {"backoff": lambda s: s.replace("return random.uniform(0, min(cap, base * 2 ** attempt))", "return 0.0")},
@@ -73,6 +78,11 @@ def test_resilient_producer_round_trip():
         "sends through the global client": Wrong(
             {"send_all": lambda s: s.replace("response = client.put_records(", "response = kinesis.put_records(")},
             loses=["test_waits", "test_reports"]),
+        # Enough on a healthy lab; the hidden burst has entries failing with InternalFailure too.
+        "retries only throttled entries": Wrong(
+            {"send_all": lambda s: s.replace('if "ErrorCode" in result]',
+                                             'if result.get("ErrorCode") == "ProvisionedThroughputExceededException"]')},
+            loses=["test_burst"]),
         # A constant (if jittered) wait is too short to drain a burst five times the limit.
         "back-off that does not grow": Wrong(
             {"backoff": lambda s: s.replace("min(cap, base * 2 ** attempt)", "base")},
@@ -80,6 +90,7 @@ def test_resilient_producer_round_trip():
     })
     assert scores["solution"].max_total == 10
     assert "exactly cap" in scores["jitter lost at the cap"].errors["test_backoff"]
+    assert "whatever the code" in scores["retries only throttled entries"].errors["test_burst"]
     assert "use `client`, not `kinesis`" in scores["sends through the global client"].errors["test_reports"]
     for label, score in scores.items():  # every failure is explained in words, never a Python crash
         assert label == "untouched" or all(e.startswith("AssertionError") for e in score.errors.values()), (label, score.errors)
@@ -134,6 +145,12 @@ def test_hot_partitions_round_trip():
         "suffix from Python's hash()": Wrong(
             {"key_fn": _swap('int(hashlib.md5(event["order"].encode()).hexdigest(), 16) % 16', 'hash(event["order"]) % 16')},
             loses=["test_key_valid"]),
+        # Stable in this kernel (a dict remembers each order's random bucket), lost when the producer restarts.
+        "random bucket per order, remembered in a dict": Wrong(
+            {"key_fn": lambda s: "_BUCKETS = {}\n\n" + _swap(
+                'bucket = int(hashlib.md5(event["order"].encode()).hexdigest(), 16) % 16',
+                'bucket = _BUCKETS.setdefault(event["order"], random.randrange(16))')(s)},
+            loses=["test_key_valid"]),
         "keys by order id": Wrong(
             {"key_fn": lambda s: s.replace("return f\"{event['customer']}#{bucket}\"", 'return event["order"]')},
             loses=["test_key_bounded"]),
@@ -155,6 +172,7 @@ def test_hot_partitions_round_trip():
     assert "ShardId dimension" in scores["asks CloudWatch without the ShardId dimension"].errors["test_refused"]
     assert "no datapoints" in scores["a metric name with no datapoints"].errors["test_refused"]
     assert "salted per process" in scores["suffix from Python's hash()"].errors["test_key_valid"]
+    assert "remembers its earlier answers" in scores["random bucket per order, remembered in a dict"].errors["test_key_valid"]
     for label, score in scores.items():  # every failure is explained in words, never a Python crash
         assert label == "untouched" or all(e.startswith("AssertionError") for e in score.errors.values()), (label, score.errors)
 

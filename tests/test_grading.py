@@ -186,6 +186,12 @@ def test_warm_up_round_trip():
             "reads only the first shard": Wrong({"read": FIRST_SHARD_ONLY}, loses=["test_read"]),
             "reads one page per shard": Wrong({"read": ONE_PAGE_PER_SHARD}, loses=["test_read"]),
             "reads STREAM whatever it is asked": Wrong({"read": IGNORES_ITS_ARGUMENT}, loses=["test_read"]),
+            # Passes on a healthy lab; the hidden test makes the service answer with empty batches first.
+            "stops at the first empty batch": Wrong(
+                {"read": lambda src: src.replace(
+                    '            found.extend(response["Records"])\n',
+                    '            found.extend(response["Records"])\n            if not response["Records"]:\n                break\n')},
+                loses=["test_read"]),
             "predicts with hash() % shards": Wrong({"predict": HASH_PREDICT}, loses=["test_predict"]),
             "writes only nine readings": Wrong(
                 {"write": lambda src: src.replace("in READINGS:", "in READINGS[:9]:")}, loses=["test_write"]
@@ -200,6 +206,7 @@ def test_warm_up_round_trip():
     assert "TRIM_HORIZON" in scores["reads with a LATEST iterator"].errors["test_read"]
     assert "shardId-000000000001" in scores["reads only the first shard"].errors["test_read"]
     assert "at most 10,000 records" in scores["reads one page per shard"].errors["test_read"]
+    assert "an empty batch is not the end" in scores["stops at the first empty batch"].errors["test_read"]
     assert "has 9 entries but 10" in scores["writes only nine readings"].errors["test_write"]
     assert scores["writes only nine readings"].as_dict()["total"] == 8
 

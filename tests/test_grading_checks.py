@@ -188,6 +188,33 @@ def test_keys_must_match_in_another_process():
         check_same_in_another_process(lambda e: e["nope"], EVENTS[:3])
 
 
+_REMEMBERED: dict = {}
+_MD5_MEMO: dict = {}
+_SUFFIXES = ["a", "b", "c", "d"]
+
+
+def _remembered_random_bucket(event):
+    # Stable in this process only: a restarted producer draws the buckets again.
+    import random
+
+    return f"{event['customer']}#{_REMEMBERED.setdefault(event['order'], random.randrange(16))}"
+
+
+def _memoised_md5_bucket(event):
+    if event["order"] not in _MD5_MEMO:
+        _MD5_MEMO[event["order"]] = _SUFFIXES[int(hashlib.md5(event["order"].encode()).hexdigest(), 16) % 4]
+    return f"{event['customer']}#{_MD5_MEMO[event['order']]}"
+
+
+def test_keys_remembered_in_a_global_are_checked_as_a_restarted_process_would_compute_them():
+    for e in EVENTS:  # the notebook computed every key before the check, so the memory holds them all
+        _remembered_random_bucket(e), _memoised_md5_bucket(e)
+    with pytest.raises(AssertionError, match="remembers its earlier answers in _REMEMBERED"):
+        check_same_in_another_process(_remembered_random_bucket, EVENTS, what="partition_key")
+    # A cache of a stable digest, and a constant lookup list, give the same answers in a fresh process.
+    check_same_in_another_process(_memoised_md5_bucket, EVENTS, what="partition_key")
+
+
 class _Buckets:
     n = 4
 

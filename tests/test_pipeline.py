@@ -283,6 +283,25 @@ def test_injected_empty_batches_keep_the_reader_in_place(lab):
     assert [r["Data"] for r in again["Records"]] == [b"0", b"1", b"2", b"3", b"4"]
 
 
+def test_a_fault_rule_with_times_injects_exactly_that_many_then_ends(lab):
+    kinesis = lab.client("kinesis")
+    active_stream(lab, kinesis)
+    kinesis.put_records(StreamName="s", Records=[{"Data": str(i).encode(), "PartitionKey": "k"} for i in range(3)])
+    lab.clock.advance(1)
+    lab.faults.inject("GetRecords", "EmptyBatch", rate=1.0, times=2)
+    it = kinesis.get_shard_iterator(StreamName="s", ShardId="shardId-000000000000", ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    sizes = []
+    for _ in range(3):
+        out = kinesis.get_records(ShardIterator=it)
+        sizes.append((len(out["Records"]), out["MillisBehindLatest"] > 0))
+        it = out["NextShardIterator"]
+        lab.clock.advance(0.2)
+    assert sizes == [(0, True), (0, True), (3, False)]
+    assert not lab.faults.active and lab.faults.injected[("kinesis", "GetRecords", "EmptyBatch")] == 2
+    with pytest.raises(ValueError, match="times"):
+        lab.faults.inject("GetRecords", "EmptyBatch", times=0)
+
+
 def test_injected_call_failures_are_aws_errors_botocore_retries(lab):
     kinesis = lab.client("kinesis", config=Config(retries={"mode": "standard", "max_attempts": 1}))
     active_stream(lab, kinesis)

@@ -227,11 +227,14 @@ def check_sequence_numbers(
 
 
 def check_records_read(
-    client: Any, name: str, records: Any, *, expected: int | None = None, test_seed: int | None = None
+    client: Any, name: str, records: Any, *, expected: int | None = None, test_seed: int | None = None,
+    empty_batches: int = 0,
 ) -> None:
     """Assert that ``records`` (dicts as GetRecords returns them) hold every record of the stream once.
 
     ``test_seed`` (for a stream drawn by ``fill_stream``) is quoted in a failure, so the case can be rebuilt.
+    ``empty_batches``: how many empty batches the test had the lab return before the end of a shard
+    (``lab.faults.inject("GetRecords", "EmptyBatch", ...)``), so a failure can say that they are the cause.
     """
     __tracebackhide__ = True
     drawn = "" if test_seed is None else f" (a test stream drawn with seed {test_seed})"
@@ -268,6 +271,13 @@ def check_records_read(
             f"{strangers[0][1]!r}). Read from StreamName={name!r}."
         )
     missing = [ident for ident in wanted if ident not in counts]
+    if missing and empty_batches:
+        raise AssertionError(
+            f"You read {len(records)} of the {len(truth)} records of stream {name!r}{drawn}. In this read the "
+            f"service answered {empty_batches} GetRecords call(s) with an empty batch although records were waiting "
+            "(Records == [] and MillisBehindLatest > 0), as it sometimes does: an empty batch is not the end of a "
+            "shard. Keep calling get_records with NextShardIterator until MillisBehindLatest is 0."
+        )
     if missing:
         if not records:
             raise AssertionError(
@@ -391,8 +401,9 @@ def fill_stream(
     """Create stream ``name`` with a shard count drawn from ``shards`` and fill it with records drawn from
     ``seed``; return the ``(partition_key, data)`` pairs written, in order.
 
-    One shard, drawn at random, receives ``big_shard_records`` plus up to 2,000 more records (more than
-    one GetRecords call returns when above 10,000); the others get a few hundred. Writes stay within a
+    One shard, drawn at random, receives ``big_shard_records`` plus up to 200 more records (more than
+    one GetRecords call returns when 10,000 or more: one record more is enough to need a second call, and
+    every record more costs grading time); the others get a few hundred. Writes stay within a
     shard's 1,000 records/s by sleeping, which in a lab moves simulated time only. Each record's data is
     JSON ``{"key": ..., "n": ...}`` with ``n`` increasing in the order written.
     """
@@ -404,7 +415,7 @@ def fill_stream(
     big = rng.choice(open_shards)
     plan: list[str] = []
     for shard in open_shards:
-        count = big_shard_records + rng.randrange(1, 2001) if shard is big else rng.randrange(50, 400)
+        count = big_shard_records + rng.randrange(1, 201) if shard is big else rng.randrange(50, 400)
         keys = _keys_on(shard, rng, 8, "device")
         plan += [rng.choice(keys) for _ in range(count)]
     rng.shuffle(plan)
@@ -453,9 +464,62 @@ json.dump([fn(x) for x in inputs], sys.stdout)
 """
 
 
-def _function_source(fn: Callable[..., Any]) -> str:
+def _globals_used(fn: Callable[..., Any]) -> dict[str, Any]:
+    """The globals ``fn`` uses (and the functions of its own module it calls use), by name."""
+    import types
+
+    found: dict[str, Any] = {}
+    seen: set[str] = set()
+
+    def add(func: Callable[..., Any]) -> None:
+        code = getattr(func, "__code__", None)
+        if code is None or func.__name__ in seen:
+            return
+        seen.add(func.__name__)
+        names = set(code.co_names)
+        for const in code.co_consts:
+            if isinstance(const, types.CodeType):
+                names |= set(const.co_names)
+        for used in names:
+            if used in func.__globals__:
+                value = func.__globals__[used]
+                found[used] = value
+                if isinstance(value, types.FunctionType) and value.__module__ == func.__module__:
+                    add(value)
+
+    add(fn)
+    return found
+
+
+def _state_kept(fn: Callable[..., Any], inputs: Sequence[Any]) -> list[str]:
+    """Names of the global dicts, lists and sets that ``fn`` fills as it meets new inputs: state that a restarted
+    process would not have. Probed with variants of the inputs it cannot have seen (every string changed)."""
+    containers = {n: v for n, v in _globals_used(fn).items() if type(v) in (dict, list, set)}
+    if not containers:
+        return []
+    sizes = {n: len(v) for n, v in containers.items()}
+
+    def fresh(value: Any) -> Any:
+        if isinstance(value, str):
+            return f"{value}-restart"
+        if isinstance(value, dict):
+            return {k: fresh(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [fresh(v) for v in value]
+        return value
+
+    for x in list(inputs)[:50]:
+        try:
+            fn(fresh(x))
+        except Exception:  # the learner's function may reject made-up input: then there is nothing to learn
+            break
+    return sorted(n for n, v in containers.items() if len(v) != sizes[n])
+
+
+def _function_source(fn: Callable[..., Any], empty: Sequence[str] = ()) -> str:
     """Source that rebuilds ``fn`` in a fresh interpreter: the modules, plain constants and functions of its
-    own module that it uses, then the function itself."""
+    own module that it uses, then the function itself. Globals named in ``empty`` start empty, as they would
+    in a process that has just started."""
     import inspect
     import types
 
@@ -477,6 +541,8 @@ def _function_source(fn: Callable[..., Any]) -> str:
                 parts.insert(0, f"import {value.__name__} as {used}")
             elif isinstance(value, types.FunctionType) and value.__module__ == func.__module__:
                 add(value)
+            elif used in empty:
+                parts.append(f"{used} = {type(value).__name__}()")
             elif isinstance(value, (int, float, str, bytes, bool, tuple, list, dict, set, frozenset)) and not used.startswith("__"):
                 parts.append(f"{used} = {value!r}")
         parts.append(inspect.getsource(func))
@@ -495,8 +561,9 @@ def check_same_in_another_process(fn: Callable[[Any], Any], inputs: Sequence[Any
     __tracebackhide__ = True
     name = getattr(fn, "__name__", "")
     here = [_learner_call(f"{what}({x!r})", fn, x) for x in inputs]
+    kept = _state_kept(fn, inputs)  # a memory of earlier answers is lost when the process restarts
     try:
-        source = _function_source(fn)
+        source = _function_source(fn, empty=kept)
     except (OSError, TypeError) as exc:
         raise AssertionError(
             f"Could not read the source of {what} to run it in a fresh Python process ({exc}). Define it with "
@@ -516,6 +583,14 @@ def check_same_in_another_process(fn: Callable[[Any], Any], inputs: Sequence[Any
             )
         there = json.loads(done.stdout)
         changed = [(x, a, b) for x, a, b in zip(inputs, here, there) if a != b]
+        if changed and kept:
+            x, a, b = changed[0]
+            raise AssertionError(
+                f"{what} remembers its earlier answers in {', '.join(kept)} (it grows with every new input), and a "
+                f"process that starts with an empty {kept[0]}, as a producer restarted tomorrow does, gives different "
+                f"answers for {len(changed)} of {len(inputs)} inputs: for {x!r} it returned {a!r} here and {b!r} in a "
+                "fresh process. Derive the value from the input alone, with a stable digest such as hashlib.md5."
+            )
         if changed:
             x, a, b = changed[0]
             raise AssertionError(
