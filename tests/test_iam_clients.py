@@ -54,8 +54,9 @@ class Collect(RecordProcessorBase):
 def worker(lab, role_arn):
     creds = labiam.assume(lab, role_arn)
     clients = {s: labiam.client(lab, s, **creds) for s in ("kinesis", "dynamodb", "cloudwatch")}
-    return Worker("orders-app", "orders", Collect, worker_id="w1", config={"initial_position_in_stream": "TRIM_HORIZON"},
-                  **clients)
+    # Polling, whose permissions KINESIS_READ grants (fan-out, the 3.x default, also needs the consumer's).
+    return Worker("orders-app", "orders", Collect, worker_id="w1",
+                  config={"initial_position_in_stream": "TRIM_HORIZON", "retrieval_mode": "POLLING"}, **clients)
 
 
 def test_kcl_with_every_permission_processes_and_every_call_was_checked(orders_lab):
