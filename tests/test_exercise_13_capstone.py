@@ -67,11 +67,14 @@ WRONG_ANSWERS = {
     "dashboard polls every 5 s": Wrong({"dashboard": _replace(POLL, '{"idle_time_between_reads_in_millis": 5000}')},
                                        loses=["test_freshness"]),
     "JSON lake instead of Parquet": Wrong({"lake": _json_lake}, loses=["test_lake"]),
-    "lake without a date partition": Wrong({"lake": _replace(PREFIX, '"Prefix": "clicks/",')}, loses=["test_lake"]),
     "producer with kinesis:* on Resource *": Wrong(
         {"policies": _replace(PRODUCER_ACTIONS, '"kinesis:*", "Resource": "*"}')}, loses=["test_permissions"]),
-    "dashboard role with kinesis:* on its stream": Wrong(
-        {"policies": _replace(DASHBOARD_ACTIONS, '"kinesis:*", "Resource": stream_arn}')}, loses=["test_permissions"]),
+    # Two mistakes in separate cells, graded by separate checks, in one submission (one notebook run less):
+    # each check loses its points and every other keeps them.
+    "lake without a date partition + dashboard role with kinesis:*": Wrong(
+        {"lake": _replace(PREFIX, '"Prefix": "clicks/",'),
+         "policies": _replace(DASHBOARD_ACTIONS, '"kinesis:*", "Resource": stream_arn}')},
+        loses=["test_lake", "test_permissions"]),
 }
 
 

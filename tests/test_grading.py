@@ -226,7 +226,8 @@ def test_visible_test_cells_end_without_a_value_nbgrader_would_read_as_a_score()
             last = tree.body[-1] if tree.body else None
             if isinstance(last, ast.Expr):
                 call = last.value
-                name = getattr(getattr(call, "func", None), "id", "")
+                func = getattr(call, "func", None)
+                name = getattr(func, "id", "") or getattr(func, "attr", "")  # check_x() or report.check_x()
                 assert isinstance(call, ast.Call) and name.startswith("check_"), (
                     f"{path.name}: cell {meta['grade_id']} ends with `{ast.unparse(last)}`, whose value nbgrader "
                     "would read as a score: assign it (`_ = ...`) or end with a check_* call, which returns None."
