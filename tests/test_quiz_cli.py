@@ -16,6 +16,7 @@ from labsim.quiz import load_bank
 from labsim.quiz.cli import main
 from labsim.quiz.exam import new_exam
 from labsim.quiz.topics import TOPICS
+from quizkit import FakeClock  # tests/quizkit.py
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -30,13 +31,6 @@ def labsim_home(tmp_path, monkeypatch):
     monkeypatch.setenv("LABSIM_HOME", str(tmp_path / "home"))
     return tmp_path / "home"
 
-
-class FakeClock:
-    def __init__(self, t: float = 0.0):
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
 
 
 class Keyboard(io.StringIO):

@@ -12,14 +12,8 @@ from labsim.quiz.exam import SECONDS_PER_QUESTION, ExamOver, ExamSession, TimeUp
 from labsim.quiz.history import History, HistoryError, history_path, plot_history
 from labsim.quiz.session import QuizSession
 from labsim.quiz.topics import TOPICS
+from quizkit import FakeClock, right, wrong  # tests/quizkit.py
 
-
-class FakeClock:
-    def __init__(self, t: float = 500.0):
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
 
 
 @pytest.fixture(scope="module")
@@ -33,13 +27,6 @@ def labsim_home(tmp_path, monkeypatch):
     return tmp_path / "home"
 
 
-def right(q):
-    return sorted(q.correct_letters)
-
-
-def wrong(q):
-    """A wrong answer of the right size: the wrong options first (a choose-3 question may have only two)."""
-    return (sorted(set(q.letters) - q.correct_letters) + sorted(q.correct_letters))[: q.n_correct]
 
 
 # --- timing and scoring -------------------------------------------------------------------------

@@ -13,14 +13,8 @@ from labsim.quiz.exam import EXAM_MINUTES, EXAM_QUESTIONS, TimeUp, new_mock_exam
 from labsim.quiz.history import History
 from labsim.quiz.mock import PASS_MARK, domain_quota, draw_mock, mock_report, scaled_score
 from labsim.quiz.topics import DOMAIN_WEIGHTS, DOMAINS
+from quizkit import FakeClock, right, wrong  # tests/quizkit.py
 
-
-class FakeClock:
-    def __init__(self, t: float = 100.0):
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
 
 
 @pytest.fixture(scope="module")
@@ -34,12 +28,6 @@ def labsim_home(tmp_path, monkeypatch):
     return tmp_path / "home"
 
 
-def right(q):
-    return sorted(q.correct_letters)
-
-
-def wrong(q):
-    return (sorted(set(q.letters) - q.correct_letters) + sorted(q.correct_letters))[: q.n_correct]
 
 
 # --- drawing by domain ----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from labsim.quiz import AnswerError, exam, load_bank, quiz  # noqa: E402
 from labsim.quiz.exam import ExamOver, ExamSession, TimeUp  # noqa: E402
 from labsim.quiz.history import History  # noqa: E402
 from labsim.quiz.widget import ExamView, lesson_href, md_html  # noqa: E402
+from quizkit import FakeClock, wrong  # noqa: E402  (tests/quizkit.py)
 
 
 @pytest.fixture(autouse=True)
@@ -30,17 +31,6 @@ def bank():
     return load_bank()
 
 
-class FakeClock:
-    def __init__(self, t: float = 1000.0):
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
-
-
-def wrong_letters(q):
-    """A wrong answer of the right size: the wrong options first (a choose-3 question may have only two)."""
-    return (sorted(set(q.letters) - q.correct_letters) + sorted(q.correct_letters))[: q.n_correct]
 
 
 def choose(card, letters):
@@ -93,7 +83,7 @@ def test_wrong_answer_shows_the_right_one_and_the_then_now_note(bank):
     view = quiz(ids=["course-basics-004"], record=False)
     q = view.session.questions[0]
     card = view.cards[q.id]
-    choose(card, wrong_letters(q))
+    choose(card, wrong(q))
     card.check.click()
     assert f"the answer is <b>{next(iter(q.correct_letters))}</b>" in card.feedback.value
     assert "Then / now</b> (changed 2021-11)" in card.feedback.value
@@ -119,7 +109,7 @@ def test_only_the_first_try_counts(bank):
     q = next(q for q in bank if q.type == "single")
     view = quiz(ids=[q.id], record=False)
     card = view.cards[q.id]
-    choose(card, wrong_letters(q))
+    choose(card, wrong(q))
     card.check.click()
     choose(card, sorted(q.correct_letters))
     card.check.click()
@@ -207,7 +197,7 @@ def test_exam_widget_counts_down_locks_and_scores_on_submit(bank, labsim_home):
     assert "Time left: 6:00" in view.timer.value  # 2 minutes per question by default
     assert all(c.check is None for c in view.cards.values())  # nothing is revealed before the end
     choose(view.cards[qs[0].id], sorted(qs[0].correct_letters))
-    choose(view.cards[qs[1].id], wrong_letters(qs[1]))
+    choose(view.cards[qs[1].id], wrong(qs[1]))
     clock.t += 61
     assert view.tick() is True and "Time left: 4:59" in view.timer.value
     assert view.result_html.value == ""
@@ -239,7 +229,7 @@ def test_exam_widget_time_up_locks_answers_given_in_time(bank, tmp_path, late_ty
     view = ExamView(session, History(tmp_path / "h.json"), start_timer=False)
     view.answer(on_time_single.id, sorted(on_time_single.correct_letters))
     view.answer(on_time_multiple.id, sorted(on_time_multiple.correct_letters))
-    scored_late = wrong_letters(late) if answered_in_time else []
+    scored_late = wrong(late) if answered_in_time else []
     if answered_in_time:
         view.answer(late.id, scored_late)
     assert view.cards[late.id].selected() == scored_late
@@ -282,7 +272,7 @@ def test_exam_plain_text_version(bank, labsim_home):
     view = exam(n=2, seed=2, bank=bank, plain=True, clock=FakeClock())
     q1, q2 = view.session.questions
     assert "Time left: 4:00" in repr(view) and "then .submit()" in repr(view)
-    view.answer(q1.id, wrong_letters(q1))
+    view.answer(q1.id, wrong(q1))
     result = view.submit()
     assert result.score.correct == 0 and "Review of wrong answers (1)" in repr(view)
     assert f"saved to {labsim_home / 'quiz-history.json'}" in repr(view)
