@@ -29,6 +29,7 @@ from typing import Any
 from labsim import quotas
 
 from . import conversion, opensearch, prefixes, processing, redshift_config, splunk
+from .backup import backed_by_s3
 from .errors import InvalidArgumentError
 
 #: kind -> (size min, size max, size default, interval min, interval max, interval default)
@@ -168,11 +169,7 @@ def parse_destination(kind: str, config: dict[str, Any]) -> Destination:
         processing.check(c, kind)
         c.setdefault("RequestConfiguration", {"ContentEncoding": "NONE"})
         c["RequestConfiguration"].setdefault("ContentEncoding", "NONE")
-        c.setdefault("RetryOptions", {"DurationInSeconds": quotas.FIREHOSE_HTTP_RETRY_SECONDS_DEFAULT})
-        c.setdefault("S3BackupMode", "FailedDataOnly")
-        c.setdefault("CloudWatchLoggingOptions", {"Enabled": False})
-        s3 = c["S3Configuration"]
-        prefixes.check_prefixes(s3.get("Prefix", ""), s3.get("ErrorOutputPrefix"), "UTC", False)
+        backed_by_s3(c, quotas.FIREHOSE_HTTP_RETRY_SECONDS_DEFAULT, "FailedDataOnly")
     elif kind in opensearch.KINDS or kind == "Splunk":
         c["BufferingHints"] = _hints(kind, c.get("BufferingHints"), False)
         c = opensearch.parse(kind, c) if kind in opensearch.KINDS else splunk.parse(c)

@@ -48,8 +48,7 @@ from typing import Any
 from labsim import _moto, iam, quotas
 from labsim.iam import principals
 
-from . import prefixes
-from .backup import write_backup
+from .backup import backed_by_s3, write_backup
 from .delivery import Batch
 from .errors import InvalidArgumentError
 from .searchindex import Rejected, SearchCluster
@@ -78,12 +77,8 @@ def parse(kind: str, c: dict[str, Any]) -> dict[str, Any]:
         c.setdefault("IndexRotationPeriod", "OneDay")
         c.setdefault("TypeName", "")
         c.setdefault("DocumentIdOptions", {"DefaultDocumentIdFormat": "FIREHOSE_DEFAULT"})
-    c.setdefault("RetryOptions", {"DurationInSeconds": quotas.FIREHOSE_OPENSEARCH_RETRY_SECONDS_DEFAULT})
+    backed_by_s3(c, quotas.FIREHOSE_OPENSEARCH_RETRY_SECONDS_DEFAULT, "FailedDocumentsOnly")
     c["RetryOptions"].setdefault("DurationInSeconds", quotas.FIREHOSE_OPENSEARCH_RETRY_SECONDS_DEFAULT)
-    c.setdefault("S3BackupMode", "FailedDocumentsOnly")
-    c.setdefault("CloudWatchLoggingOptions", {"Enabled": False})
-    s3 = c["S3Configuration"]
-    prefixes.check_prefixes(s3.get("Prefix", ""), s3.get("ErrorOutputPrefix"), "UTC", False)
     return c
 
 

@@ -9,7 +9,7 @@ from typing import Any, Callable
 from labsim import quotas
 from labsim.redshift import copy as rcopy
 
-from . import prefixes
+from .backup import backed_by_s3
 from .errors import InvalidArgumentError
 
 #: jdbc:redshift://<cluster id>.<unique>.<region>.redshift.amazonaws.com:<port>/<database>
@@ -44,12 +44,9 @@ def check_configuration(c: dict[str, Any], hints: Callable[[dict[str, Any]], dic
     s3.setdefault("CompressionFormat", "UNCOMPRESSED")
     s3.setdefault("Prefix", "")
     c["S3Configuration"] = s3
-    prefixes.check_prefixes(s3.get("Prefix", ""), s3.get("ErrorOutputPrefix"), "UTC", False)
-    c.setdefault("RetryOptions", {"DurationInSeconds": quotas.FIREHOSE_REDSHIFT_RETRY_SECONDS_DEFAULT})
-    c.setdefault("S3BackupMode", "Disabled")
+    backed_by_s3(c, quotas.FIREHOSE_REDSHIFT_RETRY_SECONDS_DEFAULT, "Disabled")
     if c["S3BackupMode"] == "Enabled" and not c.get("S3BackupConfiguration"):
         raise InvalidArgumentError("S3BackupMode Enabled needs an S3BackupConfiguration (the backup bucket).")
-    c.setdefault("CloudWatchLoggingOptions", {"Enabled": False})
     return c
 
 

@@ -46,8 +46,7 @@ from typing import Any
 
 from labsim import quotas
 
-from . import prefixes
-from .backup import write_backup
+from .backup import backed_by_s3, write_backup
 from .delivery import Batch
 from .errors import InvalidArgumentError
 
@@ -67,12 +66,8 @@ def parse(c: dict[str, Any]) -> dict[str, Any]:
     if not c.get("HECToken"):
         raise InvalidArgumentError("HECToken is required for a Splunk destination: the GUID of your HEC input.")
     c.setdefault("HECAcknowledgmentTimeoutInSeconds", quotas.FIREHOSE_SPLUNK_ACK_TIMEOUT_DEFAULT)
-    c.setdefault("RetryOptions", {"DurationInSeconds": quotas.FIREHOSE_SPLUNK_RETRY_SECONDS_DEFAULT})
+    backed_by_s3(c, quotas.FIREHOSE_SPLUNK_RETRY_SECONDS_DEFAULT, "FailedEventsOnly")
     c["RetryOptions"].setdefault("DurationInSeconds", quotas.FIREHOSE_SPLUNK_RETRY_SECONDS_DEFAULT)
-    c.setdefault("S3BackupMode", "FailedEventsOnly")
-    c.setdefault("CloudWatchLoggingOptions", {"Enabled": False})
-    s3 = c["S3Configuration"]
-    prefixes.check_prefixes(s3.get("Prefix", ""), s3.get("ErrorOutputPrefix"), "UTC", False)
     return c
 
 
